@@ -1,0 +1,486 @@
+//! The engine: walk the inputs, read and parse every file in parallel, let the analyzer
+//! extract each file's facts (the AST is dropped right after), then join the facts per
+//! crate, apply levels and sort. It knows no lint: lints plug in through [`Analyzer`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::diagnostic::{Diagnostic, Level};
+use crate::levels::Levels;
+use crate::scan;
+use crate::source::{FileId, SourceFile, SourceMap};
+
+/// What the engine asks of the lint crate.
+pub trait Analyzer: Sync {
+    /// The small per-file fact table kept after the AST is dropped.
+    type Facts: Send + Sync;
+
+    /// One pass over a parsed file: extract its facts (and per-file findings).
+    fn analyze_file(&self, file: &FileUnit<'_>, ast: &syn::File) -> Self::Facts;
+
+    /// The crate-wide join: turn the facts of one crate's files into diagnostics.
+    fn check_crate(&self, krate: &Crate<'_, Self::Facts>) -> Vec<Diagnostic>;
+}
+
+/// A file as the analyzer sees it.
+pub struct FileUnit<'a> {
+    pub source: &'a SourceFile,
+    /// The crate (cargo package) root the file belongs to, if any.
+    pub crate_root: Option<&'a Path>,
+    /// Path relative to the crate root (or the file name when there is none), `/`-separated.
+    pub rel_path: &'a str,
+}
+
+/// One crate's files with their facts, for the join.
+pub struct Crate<'a, F> {
+    pub root: Option<&'a Path>,
+    pub files: Vec<(FileUnit<'a>, &'a F)>,
+}
+
+/// Engine options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Worker threads (default: all cores).
+    pub jobs: Option<usize>,
+    /// Read the whole cargo package around each input for facts (reporting only the
+    /// inputs). Off for ui-tests, where each case is its own crate.
+    pub package_context: bool,
+    /// Files larger than this are skipped with a diagnostic.
+    pub max_file_size: u64,
+    /// Files nested deeper than this (brackets, prefix operators) are skipped with a
+    /// diagnostic instead of risking the parser's stack.
+    pub max_nesting: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            jobs: None,
+            package_context: true,
+            max_file_size: 16 * 1024 * 1024,
+            max_nesting: 256,
+        }
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Default)]
+pub struct Run {
+    pub sources: SourceMap,
+    /// Sorted, deduplicated, allowed lints removed.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Files in the reported inputs that were read and parsed.
+    pub files_linted: usize,
+    /// Crate roots of the reported files (for the JSON `manifest_path`).
+    pub crate_roots: BTreeMap<FileId, PathBuf>,
+}
+
+impl Run {
+    /// Number of diagnostics at `level` (input errors count as deny).
+    pub fn count(&self, level: Level) -> usize {
+        self.diagnostics.iter().filter(|d| d.level == level).count()
+    }
+}
+
+/// One candidate file found by the walk.
+#[derive(Clone, Debug)]
+struct Candidate {
+    path: PathBuf,
+    crate_root: Option<PathBuf>,
+    reported: bool,
+    /// Set when the walk itself failed for this path.
+    walk_error: Option<String>,
+}
+
+/// Lints `paths` (files or directories).
+pub fn run<A: Analyzer>(analyzer: &A, paths: &[PathBuf], levels: &Levels, opts: &Options) -> Run {
+    let candidates = collect(paths, opts);
+    lint_candidates(analyzer, candidates, levels, opts)
+}
+
+/// Lints in-memory buffers: one crate made of `files` (path, text), no disk access.
+pub fn run_sources<A: Analyzer>(analyzer: &A, files: &[(PathBuf, String)], levels: &Levels) -> Run {
+    let mut files: Vec<&(PathBuf, String)> = files.iter().collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let sources: Vec<Arc<SourceFile>> = files
+        .iter()
+        .enumerate()
+        .map(|(i, (p, t))| {
+            Arc::new(SourceFile::new(FileId(i as u32), p.clone(), display_path(p), t.as_str().into()))
+        })
+        .collect();
+    let prepared: Vec<Prepared> = sources
+        .into_iter()
+        .map(|s| Prepared { source: s, crate_root: None, reported: true, text_ok: true, errors: vec![] })
+        .collect();
+    finish(analyzer, prepared, levels, &Options::default())
+}
+
+/// Walks the inputs. Paths are deduplicated and sorted, so file ids follow path order.
+fn collect(paths: &[PathBuf], opts: &Options) -> Vec<Candidate> {
+    let mut roots = RootCache::default();
+    let mut found: BTreeMap<PathBuf, Candidate> = BTreeMap::new();
+    let add = |found: &mut BTreeMap<PathBuf, Candidate>, c: Candidate| {
+        let key = std::path::absolute(&c.path).unwrap_or_else(|_| c.path.clone());
+        match found.get_mut(&key) {
+            Some(existing) => existing.reported |= c.reported,
+            None => {
+                found.insert(key, c);
+            }
+        }
+    };
+    for input in paths {
+        if std::fs::symlink_metadata(input).is_err() {
+            add(
+                &mut found,
+                Candidate {
+                    path: input.clone(),
+                    crate_root: None,
+                    reported: true,
+                    walk_error: Some("path does not exist".into()),
+                },
+            );
+            continue;
+        }
+        for c in walk(input, true, &mut roots) {
+            add(&mut found, c);
+        }
+        if opts.package_context {
+            // Facts of the whole package make call resolution and cross-file lints right
+            // when only part of it is given; findings stay limited to the inputs.
+            let start = if input.is_dir() { Some(input.as_path()) } else { input.parent() };
+            if let Some(root) = start.and_then(|s| roots.root_of_dir(s)) {
+                for c in walk(&root, false, &mut roots) {
+                    add(&mut found, c);
+                }
+            }
+        }
+    }
+    found.into_values().collect()
+}
+
+fn walk(input: &Path, reported: bool, roots: &mut RootCache) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let walker = ignore::WalkBuilder::new(input)
+        .hidden(true)
+        .follow_links(true)
+        .require_git(false)
+        .filter_entry(|e| !(e.depth() > 0 && e.file_name() == "target" && e.file_type().is_some_and(|t| t.is_dir())))
+        .sort_by_file_path(|a, b| a.cmp(b))
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(e) => {
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                // An explicitly named file is linted whatever its extension.
+                let wanted = e.depth() == 0 && !is_dir
+                    || (!is_dir && e.path().extension().is_some_and(|x| x == "rs"));
+                if wanted {
+                    let path = e.path().to_path_buf();
+                    let crate_root = path.parent().and_then(|p| roots.root_of_dir(p));
+                    out.push(Candidate { path, crate_root, reported, walk_error: None });
+                }
+            }
+            Err(err) => {
+                if let Some(path) = error_path(&err) {
+                    if reported {
+                        out.push(Candidate {
+                            crate_root: None,
+                            path,
+                            reported,
+                            walk_error: Some(walk_error_text(&err)),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Partial(errs) => errs.iter().find_map(error_path),
+        _ => None,
+    }
+}
+
+fn walk_error_text(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::Loop { ancestor, .. } => {
+            format!("symbolic link loop back to `{}`; not followed", display_path(ancestor))
+        }
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => walk_error_text(err),
+        ignore::Error::Io(e) => io_error_text(e),
+        other => other.to_string(),
+    }
+}
+
+fn io_error_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "file not found (it was removed during the run?)".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            // "Input/output error (os error 5)" -> "input/output error (os error 5)"
+            let mut c = s.chars();
+            match c.next() {
+                Some(f) => f.to_lowercase().chain(c).collect(),
+                None => s,
+            }
+        }
+    }
+}
+
+/// Finds the nearest ancestor directory holding a `Cargo.toml` (a package root).
+#[derive(Default)]
+struct RootCache {
+    cache: HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl RootCache {
+    fn root_of_dir(&mut self, dir: &Path) -> Option<PathBuf> {
+        let abs = std::path::absolute(dir).ok()?;
+        let mut chain = Vec::new();
+        let mut cur = Some(abs.as_path());
+        let mut found = None;
+        while let Some(d) = cur {
+            if let Some(hit) = self.cache.get(d) {
+                found = hit.clone();
+                break;
+            }
+            chain.push(d.to_path_buf());
+            if d.join("Cargo.toml").is_file() {
+                found = Some(d.to_path_buf());
+                break;
+            }
+            cur = d.parent();
+        }
+        for d in chain {
+            self.cache.insert(d, found.clone());
+        }
+        found.map(|r| relative_to_cwd(&r))
+    }
+}
+
+/// `path` relative to the working directory when it lies below it.
+fn relative_to_cwd(path: &Path) -> PathBuf {
+    if let Ok(cwd) = std::env::current_dir() {
+        if let Ok(rel) = path.strip_prefix(&cwd) {
+            return if rel.as_os_str().is_empty() { PathBuf::from(".") } else { rel.to_path_buf() };
+        }
+    }
+    path.to_path_buf()
+}
+
+/// The path as shown in diagnostics: relative to the working directory, `/`-separated.
+pub fn display_path(path: &Path) -> String {
+    let p = if path.is_absolute() { relative_to_cwd(path) } else { path.to_path_buf() };
+    let s = p.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+/// A file read (or not) and ready for parsing.
+struct Prepared {
+    source: Arc<SourceFile>,
+    crate_root: Option<PathBuf>,
+    reported: bool,
+    /// False when the text could not be read; `errors` says why.
+    text_ok: bool,
+    errors: Vec<Diagnostic>,
+}
+
+fn lint_candidates<A: Analyzer>(analyzer: &A, candidates: Vec<Candidate>, levels: &Levels, opts: &Options) -> Run {
+    let prepared: Vec<Prepared> = with_pool(opts, || {
+        candidates
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, c)| read_candidate(FileId(i as u32), c, opts))
+            .collect()
+    });
+    finish(analyzer, prepared, levels, opts)
+}
+
+fn with_pool<T: Send>(opts: &Options, f: impl FnOnce() -> T + Send) -> T {
+    // Big stacks: the parser and visitors recurse once per nesting level.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.unwrap_or(0))
+        .stack_size(64 * 1024 * 1024)
+        .thread_name(|i| format!("taskcheck-{i}"))
+        .build();
+    match pool {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
+}
+
+fn read_candidate(id: FileId, c: Candidate, opts: &Options) -> Prepared {
+    let display = display_path(&c.path);
+    let fail = |c: Candidate, display: String, msg: String| {
+        let source = Arc::new(SourceFile::new(id, c.path, display.clone(), "".into()));
+        let span = source.span(0, 0);
+        Prepared {
+            errors: vec![Diagnostic::input_error("io", format!("cannot read `{display}`: {msg}"), span)],
+            source,
+            crate_root: c.crate_root,
+            reported: c.reported,
+            text_ok: false,
+        }
+    };
+    if let Some(msg) = c.walk_error.clone() {
+        return fail(c, display, msg);
+    }
+    let meta = match std::fs::metadata(&c.path) {
+        Ok(m) => m,
+        Err(e) => return fail(c, display, io_error_text(&e)),
+    };
+    if !meta.is_file() {
+        return fail(c, display, "not a regular file".into());
+    }
+    if meta.len() > opts.max_file_size {
+        let msg = format!(
+            "file is {} MiB, larger than the {} MiB limit; skipped",
+            meta.len() / (1024 * 1024),
+            opts.max_file_size / (1024 * 1024)
+        );
+        return fail(c, display, msg);
+    }
+    let bytes = match std::fs::read(&c.path) {
+        Ok(b) => b,
+        Err(e) => return fail(c, display, io_error_text(&e)),
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            return fail(c, display, format!("not valid UTF-8 (invalid byte at offset {at})"));
+        }
+    };
+    let source = Arc::new(SourceFile::new(id, c.path, display, text.into()));
+    Prepared { source, crate_root: c.crate_root, reported: c.reported, text_ok: true, errors: vec![] }
+}
+
+/// Parses and analyzes one file; returns its facts, or the errors that prevented it.
+fn analyze_one<A: Analyzer>(analyzer: &A, p: &Prepared, rel: &str, max_nesting: usize) -> (Option<A::Facts>, Vec<Diagnostic>) {
+    let source = &*p.source;
+    let depth = scan::max_nesting(&source.text);
+    if depth.depth > max_nesting {
+        let span = source.span(depth.at, depth.at);
+        let msg = format!(
+            "`{}` is nested {} levels deep (limit {max_nesting}); skipped",
+            source.display, depth.depth
+        );
+        return (None, vec![Diagnostic::input_error("parse", msg, span)]);
+    }
+    let unit = FileUnit { source, crate_root: p.crate_root.as_deref(), rel_path: rel };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match syn::parse_file(&source.text) {
+        Ok(ast) => {
+            let facts = analyzer.analyze_file(&unit, &ast);
+            drop(ast);
+            Ok(facts)
+        }
+        Err(e) => {
+            let span = source.span_of(e.span());
+            Err(Diagnostic::input_error("parse", format!("cannot parse `{}`: {e}", source.display), span))
+        }
+    }));
+    // The span source map grows with every file parsed on this thread; release it.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    match result {
+        Ok(Ok(facts)) => (Some(facts), vec![]),
+        Ok(Err(d)) => (None, vec![d]),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let span = source.span(0, 0);
+            let msg = format!("internal error while analysing `{}`: {what}", source.display);
+            (None, vec![Diagnostic::input_error("internal", msg, span)])
+        }
+    }
+}
+
+fn rel_path(source: &SourceFile, root: Option<&Path>) -> String {
+    let abs = std::path::absolute(&source.path).unwrap_or_else(|_| source.path.clone());
+    let rel = root
+        .and_then(|r| std::path::absolute(r).ok())
+        .and_then(|r| abs.strip_prefix(r).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from(source.path.file_name().unwrap_or_default()));
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+fn finish<A: Analyzer>(analyzer: &A, prepared: Vec<Prepared>, levels: &Levels, opts: &Options) -> Run {
+    let rels: Vec<String> = prepared.iter().map(|p| rel_path(&p.source, p.crate_root.as_deref())).collect();
+    let analyzed: Vec<(Option<A::Facts>, Vec<Diagnostic>)> = with_pool(opts, || {
+        prepared
+            .par_iter()
+            .zip(rels.par_iter())
+            .map(|(p, rel)| {
+                if p.text_ok {
+                    analyze_one(analyzer, p, rel, opts.max_nesting)
+                } else {
+                    (None, vec![])
+                }
+            })
+            .collect()
+    });
+
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut by_crate: BTreeMap<Option<&Path>, Vec<(FileUnit<'_>, &A::Facts)>> = BTreeMap::new();
+    for ((p, rel), (facts, errors)) in prepared.iter().zip(&rels).zip(&analyzed) {
+        if p.reported {
+            diagnostics.extend(p.errors.iter().cloned());
+            diagnostics.extend(errors.iter().cloned());
+        }
+        if let Some(f) = facts {
+            let root = p.crate_root.as_deref();
+            let unit = FileUnit { source: &p.source, crate_root: root, rel_path: rel };
+            by_crate.entry(root).or_default().push((unit, f));
+        }
+    }
+    let crates: Vec<Crate<'_, A::Facts>> = by_crate
+        .into_iter()
+        .map(|(root, files)| Crate { root, files })
+        .collect();
+    let found: Vec<Vec<Diagnostic>> = with_pool(opts, || crates.par_iter().map(|k| analyzer.check_crate(k)).collect());
+
+    let reported: Vec<bool> = prepared.iter().map(|p| p.reported).collect();
+    for d in found.into_iter().flatten() {
+        if !reported[d.primary.span.file.0 as usize] {
+            continue;
+        }
+        match levels.get(d.lint) {
+            Some((Level::Allow, _)) | None => {}
+            Some((level, source)) => {
+                diagnostics.push(Diagnostic { level: *level, level_source: source.clone(), ..d });
+            }
+        }
+    }
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diagnostics.dedup();
+
+    let files_linted = prepared
+        .iter()
+        .zip(&analyzed)
+        .filter(|(p, (facts, _))| p.reported && facts.is_some())
+        .count();
+    let crate_roots = prepared
+        .iter()
+        .filter(|p| p.reported)
+        .filter_map(|p| Some((p.source.id, p.crate_root.clone()?)))
+        .collect();
+    let sources = SourceMap::new(prepared.into_iter().map(|p| p.source).collect());
+    Run { sources, diagnostics, files_linted, crate_roots }
+}

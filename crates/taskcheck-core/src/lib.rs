@@ -1,0 +1,14 @@
+//! taskcheck's engine. It knows sources, spans, diagnostics, lint metadata and levels,
+//! and how to walk, read, parse and join files in parallel. It knows no particular lint:
+//! lints plug in through [`engine::Analyzer`].
+
+pub mod diagnostic;
+pub mod engine;
+pub mod levels;
+pub mod lint;
+pub mod scan;
+pub mod source;
+
+pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, Level};
+pub use lint::{FixAvailability, Group, LintMeta, Tier};
+pub use source::{FileId, Pos, SourceFile, SourceMap, Span};
