@@ -6,6 +6,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod levels;
 pub mod lint;
+pub mod package;
 pub mod scan;
 pub mod source;
 

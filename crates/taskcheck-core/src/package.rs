@@ -1,0 +1,1 @@
+//! Cargo package information for machine-readable output (filled in by the render helper).
