@@ -1,1 +1,135 @@
-//! placeholder
+//! taskcheck's lints: one lint per file, each holding its metadata, docs and logic, and
+//! the shared analysis they stand on (`analysis/`). The engine calls [`Linter`].
+
+pub mod analysis;
+
+mod loop_without_cancel;
+mod spawn_without_cancel;
+
+use taskcheck_core::engine::{Analyzer, Crate, FileUnit};
+use taskcheck_core::{Diagnostic, LintMeta, Settings};
+
+use analysis::facts::FileFacts;
+use analysis::index::CrateIndex;
+use analysis::tasks::{TaskAnalysis, TaskOptions};
+
+/// What a lint sees in the crate-wide join.
+pub struct CrateContext<'a> {
+    pub index: &'a CrateIndex<'a>,
+    pub tasks: &'a TaskAnalysis,
+    pub settings: &'a Settings,
+}
+
+/// A lint: static metadata plus a check over the joined crate facts.
+pub trait Lint: Sync {
+    fn meta(&self) -> &'static LintMeta;
+    fn check(&self, cx: &CrateContext<'_>, out: &mut Vec<Diagnostic>);
+}
+
+/// Every lint, in catalogue order. A test checks that each `src/<lint>.rs` is listed.
+pub static LINTS: &[&dyn Lint] = &[&loop_without_cancel::LoopWithoutCancel, &spawn_without_cancel::SpawnWithoutCancel];
+
+/// Metadata of every lint.
+pub fn all_metas() -> Vec<&'static LintMeta> {
+    LINTS.iter().map(|l| l.meta()).collect()
+}
+
+/// Finds a lint's metadata by name (dashes accepted).
+pub fn find(name: &str) -> Option<&'static LintMeta> {
+    let name = name.replace('-', "_");
+    LINTS.iter().map(|l| l.meta()).find(|m| m.name == name)
+}
+
+/// The analyzer the engine runs: extracts facts per file, then runs the enabled lints
+/// on each crate's joined facts.
+pub struct Linter {
+    lints: Vec<&'static dyn Lint>,
+    settings: Settings,
+    extra_words: Vec<String>,
+}
+
+impl Linter {
+    /// A linter running the lints for which `enabled` says yes.
+    pub fn new(settings: Settings, enabled: impl Fn(&LintMeta) -> bool) -> Self {
+        Linter {
+            lints: LINTS.iter().copied().filter(|l| enabled(l.meta())).collect(),
+            extra_words: settings.extra_cancel_words(),
+            settings,
+        }
+    }
+}
+
+/// Whether the crate at `root` is a proc-macro crate (compile-time code).
+fn is_proc_macro_crate(root: &std::path::Path) -> bool {
+    std::fs::read_to_string(root.join("Cargo.toml")).is_ok_and(|t| {
+        t.lines().any(|l| {
+            let l: String = l.chars().filter(|c| !c.is_whitespace()).collect();
+            l == "proc-macro=true" || l == "proc_macro=true"
+        })
+    })
+}
+
+impl Analyzer for Linter {
+    type Facts = FileFacts;
+
+    fn analyze_file(&self, file: &FileUnit<'_>, ast: &syn::File) -> FileFacts {
+        analysis::facts::extract(file.source, file.rel_path, ast, &self.extra_words)
+    }
+
+    fn check_crate(&self, krate: &Crate<'_, FileFacts>) -> Vec<Diagnostic> {
+        if self.lints.is_empty() || krate.root.is_some_and(is_proc_macro_crate) {
+            return Vec::new();
+        }
+        let files = krate.files.iter().map(|(u, f)| (u, *f)).collect();
+        let index = CrateIndex::new(files);
+        let tasks = analysis::tasks::analyze(
+            &index,
+            TaskOptions { lint_tests: self.settings.lint_tests, strict_async_loops: self.settings.strict_async_loops },
+        );
+        let cx = CrateContext { index: &index, tasks: &tasks, settings: &self.settings };
+        let mut out = Vec::new();
+        for lint in &self.lints {
+            lint.check(&cx, &mut out);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lint_file_is_registered_once() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".rs") && n != "lib.rs")
+            .map(|n| n.trim_end_matches(".rs").to_string())
+            .collect();
+        files.sort();
+        let mut names: Vec<String> = all_metas().iter().map(|m| m.name.to_string()).collect();
+        names.sort();
+        assert_eq!(files, names, "lints/src/<name>.rs and LINTS must list the same lints");
+    }
+
+    #[test]
+    fn every_lint_has_the_required_docs_and_ui_tests() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for m in all_metas() {
+            for section in ["### What it does", "### Why is this bad", "### Example", "### Use instead", "### Go analog", "### Known limits"] {
+                assert!(m.docs.contains(section), "{} docs lack `{section}`", m.name);
+            }
+            let dir = root.join("ui-tests").join(m.name);
+            let cases: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap_or_else(|_| panic!("{} has no ui-tests folder", m.name))
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            assert!(cases.iter().any(|c| c.starts_with("fail")), "{} has no failing ui-test", m.name);
+            assert!(cases.iter().any(|c| c.starts_with("pass")), "{} has no passing ui-test", m.name);
+        }
+    }
+}

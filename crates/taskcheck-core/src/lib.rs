@@ -8,8 +8,10 @@ pub mod levels;
 pub mod lint;
 pub mod package;
 pub mod scan;
+pub mod settings;
 pub mod source;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, Level};
 pub use lint::{FixAvailability, Group, LintMeta, Tier};
+pub use settings::Settings;
 pub use source::{FileId, Pos, SourceFile, SourceMap, Span};

@@ -1,0 +1,1486 @@
+//! The per-file pass: one walk over the AST that records the facts the lints need
+//! (bodies, calls, spawn sites, loops and how they exit), after which the AST is dropped.
+//! Nothing here holds a syn or proc-macro2 value: spans are converted on the spot.
+
+use std::collections::HashMap;
+
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Expr, Pat, Stmt};
+use taskcheck_core::{SourceFile, Span};
+
+use super::cancel::{is_cancel_name, is_racing_method, is_signal_path, CANCEL_METHODS};
+use super::paths::{Origin, Resolved, Resolver, UseScope};
+use super::select::{is_select_macro, parse_select, BranchKind};
+use super::spawn::{
+    is_lazy_type, is_once_initialiser, is_spawn_method, kind_of_constructor, kind_of_type,
+    spawner_of_path, Disposition, Spawner, ValueKind,
+};
+use super::testcode::{is_test_file_attrs, is_test_item, is_test_path};
+
+/// Index of a body within its file's facts.
+pub type BodyId = usize;
+
+/// What a body is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// Code outside any fn (static initialisers).
+    Items,
+    /// A free fn.
+    Fn,
+    /// A fn in an `impl` or trait.
+    Method,
+    /// The work a spawn site starts (its closure, async block or call).
+    Task,
+    /// A closure or async block passed to a crate-local fn that may turn out to spawn it.
+    Pending,
+}
+
+/// A fn-like body: a fn, a method, or the work handed to a spawn.
+#[derive(Clone, Debug)]
+pub struct Body {
+    pub kind: BodyKind,
+    pub name: String,
+    /// Last segment of the `impl` self type (or the trait name).
+    pub self_ty: Option<String>,
+    pub has_self: bool,
+    /// Parameter count, not counting `self`.
+    pub arity: usize,
+    pub is_async: bool,
+    /// `fn main` at the top of a file.
+    pub is_main: bool,
+    /// Returns `!` and is documented as running forever.
+    pub never_forever: bool,
+    pub span: Span,
+    pub in_test: bool,
+    /// Module path of the body (`worker`, `server::conn`).
+    pub module: String,
+    pub calls: Vec<Call>,
+    /// When the fn passes its parameter to a spawn site, it is a spawn wrapper.
+    pub wrapper: Option<Wrapper>,
+}
+
+/// A fn that spawns one of its parameters (`fn spawn<F: Future>(f: F) { tokio::spawn(f); }`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wrapper {
+    pub param: usize,
+    pub spawner: Spawner,
+    /// What the wrapper does with the inner handle (`Kept` = returns it to the caller).
+    pub disposition: Disposition,
+}
+
+/// A call to something that may be crate-local.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub target: CallTarget,
+    pub span: Span,
+    /// Raced against a cancellation source (`select!` with a cancel branch,
+    /// `run_until_cancelled`, `with_graceful_shutdown`, `timeout`).
+    pub raced: bool,
+}
+
+/// What a call names, for crate-wide resolution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallTarget {
+    /// `f(..)`, `worker::f(..)`, `crate::a::f(..)`; qualifier = last module segment.
+    Free { name: String, qualifier: Option<String> },
+    /// `Type::f(..)` or `Self::f(..)`.
+    Assoc { ty: String, name: String },
+    /// `self.m(..)`.
+    SelfMethod { name: String, arity: usize },
+    /// `x.m(..)` on any receiver.
+    Method { name: String, arity: usize },
+    /// A body of the same file (a pending closure that turned out not to be spawned).
+    Body(BodyId),
+}
+
+/// A `loop`, `while` or `for` and how it can end.
+#[derive(Clone, Debug)]
+pub struct LoopFact {
+    pub owner: BodyId,
+    /// The keyword and header.
+    pub span: Span,
+    /// `loop` or `while true`: only these can run forever.
+    pub infinite: bool,
+    /// A `break` targeting it, a non-`Err` `return`, or a diverging exit call.
+    pub normal_exit: bool,
+    /// `?`, `return Err(..)`, `bail!`, `panic!`, `unwrap()`, `expect()`.
+    pub error_exits: Vec<Span>,
+    /// The body has an await point or a blocking call.
+    pub awaits_or_blocks: bool,
+    /// A `select!` branch on a cancellation source whose handler does not leave the loop.
+    pub cancel_no_leave: Option<Span>,
+    /// Inside a future raced against a cancellation source.
+    pub raced: bool,
+    pub in_async: bool,
+    pub in_test: bool,
+}
+
+impl LoopFact {
+    /// Whether anything (normal or error) can end the loop.
+    pub fn any_exit(&self) -> bool {
+        self.normal_exit || !self.error_exits.is_empty()
+    }
+
+    /// Long-running: runs until the process ends unless stopped from outside. In an OS
+    /// thread a loop with no exit at all counts even when its body only calls opaque fns.
+    pub fn long_running(&self, in_thread: bool) -> bool {
+        self.infinite && !self.normal_exit && (self.awaits_or_blocks || in_thread && !self.any_exit())
+    }
+}
+
+/// A place that starts concurrent work.
+#[derive(Clone, Debug)]
+pub struct SpawnSite {
+    pub owner: BodyId,
+    /// The body holding the spawned work.
+    pub body: BodyId,
+    /// The spawn callee (`tokio::spawn`, `.spawn`).
+    pub span: Span,
+    /// `None` while it is a call to a crate-local fn that may be a spawn wrapper.
+    pub spawner: Option<Spawner>,
+    pub disposition: Disposition,
+    /// For `self.field.spawn(..)` with a field declared elsewhere: resolved in the join.
+    pub receiver_field: Option<String>,
+    /// For a possible wrapper: the call and which argument holds the work.
+    pub via: Option<(CallTarget, usize)>,
+    pub cancel_moved_in: bool,
+    pub singleton: bool,
+    pub in_test: bool,
+}
+
+/// Which cargo target a file belongs to, for call visibility.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// `src/` (library and main binary): visible from every target.
+    Src,
+    /// Another target (`tests/x`, `examples/y`, `benches/z`, `src/bin/w`): sees `src/` and itself.
+    Unit(String),
+}
+
+/// Everything the lints need from one file.
+#[derive(Clone, Debug)]
+pub struct FileFacts {
+    pub module: String,
+    pub target: Target,
+    /// Under `tests/`/`benches/`, or `#![cfg(test)]`.
+    pub is_test_file: bool,
+    /// `build.rs`: compile-time code.
+    pub is_build_script: bool,
+    /// Out-of-line `#[cfg(test)] mod x;` declarations.
+    pub cfg_test_mods: Vec<String>,
+    pub bodies: Vec<Body>,
+    pub loops: Vec<LoopFact>,
+    pub spawns: Vec<SpawnSite>,
+    /// Struct fields and statics whose type matters to spawns (`JoinSet`, `TaskTracker`).
+    pub field_kinds: Vec<(String, ValueKind)>,
+}
+
+/// Module path of a crate-relative file path (`src/server/conn.rs` -> `server::conn`).
+pub fn module_of(rel_path: &str) -> String {
+    let p = rel_path.trim_end_matches(".rs");
+    let p = ["src/bin/", "src/", "tests/", "examples/", "benches/"]
+        .iter()
+        .find_map(|pre| p.strip_prefix(pre))
+        .unwrap_or(p);
+    let p = p.strip_suffix("/mod").unwrap_or(p);
+    if matches!(p, "main" | "lib" | "mod") || !p.contains('/') && p.is_empty() {
+        return String::new();
+    }
+    p.replace('/', "::")
+}
+
+/// The cargo target of a crate-relative path.
+pub fn target_of(rel_path: &str) -> Target {
+    for pre in ["src/bin/", "tests/", "examples/", "benches/"] {
+        if let Some(rest) = rel_path.strip_prefix(pre) {
+            let unit = rest.split('/').next().unwrap_or(rest).trim_end_matches(".rs");
+            return Target::Unit(format!("{pre}{unit}"));
+        }
+    }
+    Target::Src
+}
+
+/// Extracts the facts of one parsed file.
+pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &[String]) -> FileFacts {
+    let mut kinds = FieldKinds::default();
+    kinds.visit_file(ast);
+    let module = module_of(rel_path);
+    let mut x = Extractor {
+        src,
+        extra_words,
+        resolver: Resolver::default(),
+        facts: FileFacts {
+            module: module.clone(),
+            target: target_of(rel_path),
+            is_test_file: is_test_path(rel_path) || is_test_file_attrs(&ast.attrs),
+            is_build_script: rel_path == "build.rs",
+            cfg_test_mods: Vec::new(),
+            bodies: Vec::new(),
+            loops: Vec::new(),
+            spawns: Vec::new(),
+            field_kinds: kinds.found.clone(),
+        },
+        field_kinds: kinds.found.into_iter().collect(),
+        ctx: Ctx::default(),
+        bindings: vec![HashMap::new()],
+        marks: HashMap::new(),
+        module: if module.is_empty() { vec![] } else { vec![module] },
+        self_ty: None,
+        scope_closure: false,
+    };
+    let file_span = src.span(0, 0);
+    x.ctx.body = x.new_body(BodyKind::Items, String::new(), file_span, false);
+    x.resolver.push(UseScope::from_items(&ast.items));
+    for item in &ast.items {
+        x.visit_item(item);
+    }
+    x.facts
+}
+
+/// Collects struct fields and statics whose types matter (`tasks: JoinSet<()>`).
+#[derive(Default)]
+struct FieldKinds {
+    found: Vec<(String, ValueKind)>,
+}
+
+impl<'ast> Visit<'ast> for FieldKinds {
+    fn visit_field(&mut self, f: &'ast syn::Field) {
+        if let (Some(name), Some(kind)) = (&f.ident, kind_of_type(&f.ty)) {
+            self.found.push((name.to_string(), kind));
+        }
+    }
+    fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
+        if let Some(kind) = kind_of_type(&s.ty) {
+            self.found.push((s.ident.to_string(), kind));
+        }
+        visit::visit_item_static(self, s);
+    }
+}
+
+#[derive(Clone, Debug)]
+struct LoopFrame {
+    idx: usize,
+    label: Option<String>,
+}
+
+/// Where the walk is: which body, and what surrounds the current expression.
+#[derive(Clone, Debug, Default)]
+struct Ctx {
+    body: BodyId,
+    is_async: bool,
+    in_test: bool,
+    singleton: bool,
+    raced: bool,
+    /// Loops enclosing the current expression inside the current closure/async boundary.
+    frames: Vec<LoopFrame>,
+    /// Parameter names of the current fn (to recognise spawn wrappers).
+    params: Vec<String>,
+}
+
+struct Extractor<'a> {
+    src: &'a SourceFile,
+    extra_words: &'a [String],
+    resolver: Resolver,
+    facts: FileFacts,
+    field_kinds: HashMap<String, ValueKind>,
+    ctx: Ctx,
+    /// Local bindings whose kind matters, innermost scope last.
+    bindings: Vec<HashMap<String, ValueKind>>,
+    /// Handle dispositions decided by the statement around a spawn call, keyed by the
+    /// address of the call expression; inserted before and removed after visiting it.
+    marks: HashMap<usize, Disposition>,
+    module: Vec<String>,
+    self_ty: Option<String>,
+    /// The next closure's first parameter is a scope (`thread::scope(|s| ..)`).
+    scope_closure: bool,
+}
+
+fn addr(e: &Expr) -> usize {
+    e as *const Expr as usize
+}
+
+/// The expression that produces a handle, looking through `?`, `.unwrap()`, `.expect(..)`.
+fn handle_root(mut e: &Expr) -> &Expr {
+    loop {
+        match e {
+            Expr::Try(t) => e = &t.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => e = &m.receiver,
+            _ => return e,
+        }
+    }
+}
+
+fn is_blocking_name(n: &str) -> bool {
+    ["recv", "accept", "sleep", "park", "read", "wait"].iter().any(|p| n.starts_with(p))
+        || matches!(n, "lock" | "block_on" | "blocking_recv" | "blocking_lock")
+}
+
+fn is_error_macro(n: &str) -> bool {
+    matches!(
+        n,
+        "panic" | "unreachable" | "todo" | "unimplemented" | "bail" | "ensure" | "assert" | "assert_eq" | "assert_ne"
+    )
+}
+
+fn is_err_ctor(e: Option<&Expr>) -> bool {
+    match e {
+        Some(Expr::Call(c)) => matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err")),
+        _ => false,
+    }
+}
+
+fn doc_says_forever(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("doc")
+            && matches!(&a.meta, syn::Meta::NameValue(nv) if quote::quote!(#nv).to_string().to_lowercase().contains("forever"))
+    })
+}
+
+fn returns_never(sig: &syn::Signature) -> bool {
+    matches!(&sig.output, syn::ReturnType::Type(_, t) if matches!(**t, syn::Type::Never(_)))
+}
+
+fn param_names(sig: &syn::Signature) -> Vec<String> {
+    sig.inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(t) => match &*t.pat {
+                Pat::Ident(i) => Some(i.ident.to_string()),
+                _ => Some(String::new()),
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+fn single_ident(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => Some(p.path.segments[0].ident.to_string()),
+        Expr::Reference(r) => single_ident(&r.expr),
+        Expr::Paren(p) => single_ident(&p.expr),
+        _ => None,
+    }
+}
+
+/// Whether an expression is work a spawn can take: an async block, a closure or a call.
+fn is_work(e: &Expr) -> bool {
+    matches!(e, Expr::Async(_) | Expr::Closure(_) | Expr::Call(_) | Expr::MethodCall(_) | Expr::Path(_) | Expr::Block(_))
+}
+
+impl<'a> Extractor<'a> {
+    fn span(&self, s: proc_macro2::Span) -> Span {
+        self.src.span_of(s)
+    }
+
+    fn new_body(&mut self, kind: BodyKind, name: String, span: Span, is_async: bool) -> BodyId {
+        self.facts.bodies.push(Body {
+            kind,
+            name,
+            self_ty: self.self_ty.clone(),
+            has_self: false,
+            arity: 0,
+            is_async,
+            is_main: false,
+            never_forever: false,
+            span,
+            in_test: self.ctx.in_test,
+            module: self.module.join("::"),
+            calls: Vec::new(),
+            wrapper: None,
+        });
+        self.facts.bodies.len() - 1
+    }
+
+    fn binding_kind(&self, name: &str) -> Option<ValueKind> {
+        self.bindings.iter().rev().find_map(|s| s.get(name).copied())
+    }
+
+    fn bind(&mut self, name: String, kind: Option<ValueKind>) {
+        if let Some(scope) = self.bindings.last_mut() {
+            match kind {
+                Some(k) => {
+                    scope.insert(name, k);
+                }
+                None => {
+                    scope.remove(&name);
+                }
+            }
+        }
+    }
+
+    fn bind_pat(&mut self, pat: &Pat, kind: Option<ValueKind>) {
+        match pat {
+            Pat::Ident(i) => self.bind(i.ident.to_string(), kind),
+            Pat::Type(t) => {
+                let k = kind_of_type(&t.ty).or(kind);
+                self.bind_pat(&t.pat, k);
+            }
+            _ => {}
+        }
+    }
+
+    /// The kind of value an initialiser produces.
+    fn kind_of_expr(&self, e: &Expr) -> Option<ValueKind> {
+        match handle_root(e) {
+            Expr::Call(c) => match &*c.func {
+                Expr::Path(p) => kind_of_constructor(&self.resolver.resolve(&p.path)),
+                _ => None,
+            },
+            Expr::MethodCall(m) if m.method == "child_token" => Some(ValueKind::Cancel),
+            Expr::MethodCall(m) if m.method == "clone" => self.kind_of_expr(&m.receiver),
+            Expr::Path(_) | Expr::Reference(_) => single_ident(e).and_then(|n| self.binding_kind(&n)),
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(n) => self.field_kinds.get(&n.to_string()).copied(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    // ---- loop frames ----
+
+    fn all_frames(&mut self, f: impl Fn(&mut LoopFact)) {
+        for fr in &self.ctx.frames {
+            f(&mut self.facts.loops[fr.idx]);
+        }
+    }
+
+    fn error_exit(&mut self, span: Span) {
+        self.all_frames(|l| {
+            if !l.error_exits.contains(&span) {
+                l.error_exits.push(span)
+            }
+        });
+    }
+
+    fn awaits(&mut self) {
+        self.all_frames(|l| l.awaits_or_blocks = true);
+    }
+
+    fn break_to(&mut self, label: Option<&syn::Lifetime>) {
+        let target = match label {
+            Some(l) => {
+                let name = l.ident.to_string();
+                self.ctx.frames.iter().rev().find(|f| f.label.as_deref() == Some(name.as_str()))
+            }
+            None => self.ctx.frames.last(),
+        };
+        if let Some(f) = target {
+            self.facts.loops[f.idx].normal_exit = true;
+        }
+    }
+
+    /// Runs `f` inside a closure/async boundary: breaks and `?` inside do not leave
+    /// the enclosing loops.
+    fn boundary(&mut self, is_async: bool, f: impl FnOnce(&mut Self)) {
+        let frames = std::mem::take(&mut self.ctx.frames);
+        let was_async = std::mem::replace(&mut self.ctx.is_async, is_async);
+        self.bindings.push(HashMap::new());
+        f(self);
+        self.bindings.pop();
+        self.ctx.is_async = was_async;
+        self.ctx.frames = frames;
+    }
+
+    fn with_flag(&mut self, set: impl FnOnce(&mut Ctx), f: impl FnOnce(&mut Self)) {
+        let saved = (self.ctx.singleton, self.ctx.raced);
+        set(&mut self.ctx);
+        f(self);
+        self.ctx.singleton = saved.0;
+        self.ctx.raced = saved.1;
+    }
+
+    fn on_loop(&mut self, e_label: Option<&syn::Label>, span: Span, infinite: bool, f: impl FnOnce(&mut Self)) {
+        let idx = self.facts.loops.len();
+        self.facts.loops.push(LoopFact {
+            owner: self.ctx.body,
+            span,
+            infinite,
+            normal_exit: false,
+            error_exits: Vec::new(),
+            awaits_or_blocks: false,
+            cancel_no_leave: None,
+            raced: self.ctx.raced,
+            in_async: self.ctx.is_async,
+            in_test: self.ctx.in_test,
+        });
+        self.ctx.frames.push(LoopFrame { idx, label: e_label.map(|l| l.name.ident.to_string()) });
+        f(self);
+        self.ctx.frames.pop();
+    }
+
+    // ---- cancellation ----
+
+    /// Whether an expression observes a stop request (or mentions something that can).
+    fn is_cancel_expr(&self, e: &Expr) -> bool {
+        let mut finder = CancelFinder { x: self, found: false };
+        finder.visit_expr(e);
+        finder.found
+    }
+
+    // ---- fns ----
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_fn(
+        &mut self,
+        kind: BodyKind,
+        attrs: &[syn::Attribute],
+        sig: &syn::Signature,
+        block: &syn::Block,
+        is_main: bool,
+    ) {
+        let in_test = self.ctx.in_test || is_test_item(attrs);
+        let saved = std::mem::take(&mut self.ctx);
+        self.ctx.in_test = in_test;
+        let body = self.new_body(kind, sig.ident.to_string(), self.src.span_of(sig.ident.span()), sig.asyncness.is_some());
+        {
+            let b = &mut self.facts.bodies[body];
+            b.has_self = sig.receiver().is_some();
+            b.arity = sig.inputs.len() - usize::from(b.has_self);
+            b.is_main = is_main;
+            b.never_forever = returns_never(sig) && doc_says_forever(attrs);
+        }
+        self.ctx = Ctx { body, is_async: sig.asyncness.is_some(), in_test, params: param_names(sig), ..Ctx::default() };
+        self.bindings.push(HashMap::new());
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(t) = input {
+                self.bind_pat(&t.pat, kind_of_type(&t.ty));
+            }
+        }
+        self.visit_block(block);
+        self.bindings.pop();
+        self.ctx = saved;
+    }
+
+    // ---- calls and spawns ----
+
+    fn record_call(&mut self, target: CallTarget, span: Span) {
+        let raced = self.ctx.raced;
+        self.facts.bodies[self.ctx.body].calls.push(Call { target, span, raced });
+    }
+
+    fn call_target_of_path(&self, r: &Resolved) -> Option<CallTarget> {
+        let segs = &r.segments;
+        let name = segs.last()?.clone();
+        match r.origin {
+            Origin::External => None,
+            Origin::Unknown if segs.len() == 1 && !self.resolver.is_crate_local_name(&name) => None,
+            _ => {
+                if segs.len() >= 2 {
+                    let owner = &segs[segs.len() - 2];
+                    if owner == "Self" {
+                        return Some(CallTarget::Assoc { ty: self.self_ty.clone()?, name });
+                    }
+                    if owner.starts_with(|c: char| c.is_uppercase()) {
+                        return Some(CallTarget::Assoc { ty: owner.clone(), name });
+                    }
+                    let qualifier = (!matches!(owner.as_str(), "crate" | "self" | "super")).then(|| owner.clone());
+                    return Some(CallTarget::Free { name, qualifier });
+                }
+                Some(CallTarget::Free { name, qualifier: None })
+            }
+        }
+    }
+
+    /// Records a spawn site and walks the spawned work as its own body.
+    fn on_spawn(&mut self, call: &Expr, spawner: Option<Spawner>, span: Span, work: &Expr, receiver_field: Option<String>, via: Option<(CallTarget, usize)>) {
+        let disposition = self.marks.get(&addr(call)).copied().unwrap_or(Disposition::Kept);
+        let is_async = !matches!(spawner, Some(Spawner::Thread | Spawner::Scoped | Spawner::Blocking));
+        let body = self.new_body(
+            if via.is_some() { BodyKind::Pending } else { BodyKind::Task },
+            String::new(),
+            span,
+            is_async,
+        );
+        let cancel_moved_in = self.is_cancel_expr(work);
+        if let (Some(sp), Some(param)) = (spawner, single_ident(work)) {
+            if let Some(i) = self.ctx.params.iter().position(|p| *p == param) {
+                self.facts.bodies[self.ctx.body].wrapper = Some(Wrapper { param: i, spawner: sp, disposition });
+            }
+        }
+        self.facts.spawns.push(SpawnSite {
+            owner: self.ctx.body,
+            body,
+            span,
+            spawner,
+            disposition,
+            receiver_field,
+            via,
+            cancel_moved_in,
+            singleton: self.ctx.singleton,
+            in_test: self.ctx.in_test,
+        });
+        let saved = std::mem::take(&mut self.ctx);
+        self.ctx = Ctx { body, is_async, in_test: saved.in_test, ..Ctx::default() };
+        self.visit_expr(work);
+        self.ctx = saved;
+    }
+
+    /// What a `.spawn(..)` receiver is: a thread builder, a set, a tracker, a scope,
+    /// an executor, or (by default) a runtime handle.
+    fn classify_receiver(&self, recv: &Expr, method: &str) -> (Spawner, Option<String>) {
+        let default = if method == "spawn_blocking" { Spawner::Blocking } else { Spawner::Task };
+        let from_kind = |k: ValueKind| match k {
+            ValueKind::TaskSet => Some(Spawner::Set),
+            ValueKind::Tracker => Some(Spawner::Tracker),
+            ValueKind::Executor => Some(Spawner::CancelOnDrop),
+            ValueKind::Scope => Some(Spawner::Scoped),
+            ValueKind::Cancel => None,
+        };
+        // Builder chains: `thread::Builder::new().name(..).spawn(..)`.
+        let mut cur = recv;
+        loop {
+            match cur {
+                Expr::MethodCall(m) => cur = &m.receiver,
+                Expr::Try(t) => cur = &t.expr,
+                Expr::Reference(r) => cur = &r.expr,
+                Expr::Paren(p) => cur = &p.expr,
+                Expr::Call(c) => {
+                    if let Expr::Path(p) = &*c.func {
+                        let r = self.resolver.resolve(&p.path);
+                        if r.is("std::thread::Builder::new") {
+                            return (Spawner::Thread, None);
+                        }
+                        if let Some(k) = kind_of_constructor(&r) {
+                            return (from_kind(k).unwrap_or(default), None);
+                        }
+                    }
+                    break;
+                }
+                _ => break,
+            }
+        }
+        let mut cur = recv;
+        while let Expr::Reference(r) = cur {
+            cur = &r.expr;
+        }
+        match cur {
+            Expr::Path(p) => {
+                if let Some(id) = p.path.get_ident() {
+                    let n = id.to_string();
+                    if let Some(s) = self.binding_kind(&n).and_then(from_kind) {
+                        return (s, None);
+                    }
+                    if let Some(s) = self.field_kinds.get(&n).copied().and_then(from_kind) {
+                        return (s, None);
+                    }
+                } else if let Some(last) = p.path.segments.last() {
+                    // `Self::EXECUTOR.spawn(..)`, `crate::RT.spawn(..)`
+                    if let Some(s) = self.field_kinds.get(&last.ident.to_string()).copied().and_then(from_kind) {
+                        return (s, None);
+                    }
+                }
+                (default, None)
+            }
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(n) => {
+                    let n = n.to_string();
+                    match self.field_kinds.get(&n).copied().and_then(from_kind) {
+                        Some(s) => (s, None),
+                        None => (default, Some(n)),
+                    }
+                }
+                _ => (default, None),
+            },
+            Expr::Call(c) => match &*c.func {
+                // `tokio::runtime::Handle::current().spawn(..)`
+                Expr::Path(_) => (default, None),
+                _ => (default, None),
+            },
+            _ => (default, None),
+        }
+    }
+
+    fn on_call(&mut self, e: &Expr, c: &syn::ExprCall) {
+        let Expr::Path(p) = &*c.func else {
+            visit::visit_expr_call(self, c);
+            return;
+        };
+        let r = self.resolver.resolve(&p.path);
+        let callee_span = self.span(c.func.span());
+        if let Some(sp) = spawner_of_path(&r) {
+            if let Some(work) = c.args.first() {
+                self.on_spawn(e, Some(sp), callee_span, work, None, None);
+                for a in c.args.iter().skip(1) {
+                    self.visit_expr(a);
+                }
+                return;
+            }
+        }
+        let last = r.last().to_string();
+        if last == "drop" && (r.origin == Origin::Unknown || r.is("std::mem::drop")) && c.args.len() == 1 {
+            let root = handle_root(&c.args[0]);
+            self.marks.insert(addr(root), Disposition::Dropped);
+            self.visit_expr(&c.args[0]);
+            self.marks.remove(&addr(root));
+            return;
+        }
+        if r.is("std::process::exit") || r.is("std::process::abort") {
+            let frames = self.ctx.frames.clone();
+            for f in frames {
+                self.facts.loops[f.idx].normal_exit = true;
+            }
+        }
+        if is_blocking_name(&last) {
+            self.awaits();
+        }
+        if is_signal_path(&r) {
+            self.awaits();
+        }
+        if let Some(target) = self.call_target_of_path(&r) {
+            // A closure or async block handed to a crate-local fn may be spawned by it
+            // (a spawn wrapper such as `crate::rt::spawn(fut)`); the join decides.
+            let mut pending = false;
+            for (i, a) in c.args.iter().enumerate() {
+                if matches!(a, Expr::Async(_) | Expr::Closure(_)) {
+                    self.on_spawn(e, None, callee_span, a, None, Some((target.clone(), i)));
+                    pending = true;
+                }
+            }
+            self.record_call(target, callee_span);
+            if pending {
+                for a in c.args.iter().filter(|a| !matches!(a, Expr::Async(_) | Expr::Closure(_))) {
+                    self.visit_expr(a);
+                }
+                return;
+            }
+        }
+        let segs = &r.segments;
+        let once = segs.len() >= 2 && is_lazy_type(&segs[segs.len() - 2]) && last == "new";
+        let scope = matches!(last.as_str(), "scope" | "scope_fifo" | "in_place_scope" | "in_place_scope_fifo");
+        let racing = r.is("tokio::time::timeout") || r.is("async_std::future::timeout");
+        self.with_flag(
+            |c| {
+                c.singleton |= once;
+                c.raced |= racing;
+            },
+            |s| {
+                s.scope_closure = scope;
+                for a in &c.args {
+                    s.visit_expr(a);
+                }
+                s.scope_closure = false;
+            },
+        );
+    }
+
+    fn on_method_call(&mut self, e: &Expr, m: &syn::ExprMethodCall) {
+        let name = m.method.to_string();
+        let span = self.span(m.method.span());
+        if is_spawn_method(&name) {
+            if let Some(work) = m.args.iter().rev().find(|a| is_work(a)) {
+                let (spawner, field) = self.classify_receiver(&m.receiver, &name);
+                self.visit_expr(&m.receiver);
+                self.on_spawn(e, Some(spawner), span, work, field, None);
+                return;
+            }
+        }
+        if name == "execute" && m.args.len() == 1 {
+            let recv = single_ident(&m.receiver).or_else(|| match &*m.receiver {
+                Expr::Field(f) => match &f.member {
+                    syn::Member::Named(n) => Some(n.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            });
+            if recv.is_some_and(|r| r == "exec" || r == "executor") {
+                self.visit_expr(&m.receiver);
+                self.on_spawn(e, Some(Spawner::Task), span, &m.args[0], None, None);
+                return;
+            }
+        }
+        if name == "detach" && m.args.is_empty() {
+            let root = handle_root(&m.receiver);
+            self.marks.insert(addr(root), Disposition::Detached);
+            self.visit_expr(&m.receiver);
+            self.marks.remove(&addr(root));
+            return;
+        }
+        if name == "unwrap" || name == "expect" {
+            self.error_exit(span);
+        }
+        if is_blocking_name(&name) {
+            self.awaits();
+        }
+        let arity = m.args.len();
+        let target = if matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident("self")) {
+            CallTarget::SelfMethod { name: name.clone(), arity }
+        } else {
+            CallTarget::Method { name: name.clone(), arity }
+        };
+        if name.contains("spawn") && m.args.iter().any(|a| matches!(a, Expr::Async(_) | Expr::Closure(_))) {
+            self.visit_expr(&m.receiver);
+            for (i, a) in m.args.iter().enumerate() {
+                if matches!(a, Expr::Async(_) | Expr::Closure(_)) {
+                    self.on_spawn(e, None, span, a, None, Some((target.clone(), i)));
+                } else {
+                    self.visit_expr(a);
+                }
+            }
+            self.record_call(target, span);
+            return;
+        }
+        self.record_call(target, span);
+        let once = is_once_initialiser(&name);
+        let racing = is_racing_method(&name);
+        self.with_flag(
+            |c| {
+                c.singleton |= once;
+                c.raced |= racing;
+            },
+            |s| {
+                s.visit_expr(&m.receiver);
+                for a in &m.args {
+                    s.visit_expr(a);
+                }
+            },
+        );
+    }
+
+    // ---- macros ----
+
+    fn on_macro(&mut self, mac: &syn::Macro) {
+        let Some(last) = mac.path.segments.last().map(|s| s.ident.to_string()) else {
+            return;
+        };
+        if last == "macro_rules" {
+            return;
+        }
+        let span = self.span(mac.path.span());
+        if is_select_macro(&last) {
+            self.awaits();
+            match parse_select(mac.tokens.clone()) {
+                Ok(sel) => self.on_select(sel),
+                Err(_) => self.scan_tokens(mac.tokens.clone()),
+            }
+            return;
+        }
+        if matches!(last.as_str(), "join" | "try_join") {
+            self.awaits();
+        }
+        if is_error_macro(&last) {
+            self.error_exit(span);
+        }
+        if let Ok(args) = mac.parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated) {
+            for a in &args {
+                self.visit_expr(a);
+            }
+            return;
+        }
+        if let Ok(stmts) = mac.parse_body_with(syn::Block::parse_within) {
+            for s in &stmts {
+                self.visit_stmt(s);
+            }
+            return;
+        }
+        self.scan_tokens(mac.tokens.clone());
+    }
+
+    /// Fallback for macro bodies that are not expressions (crossbeam's `select!`, DSLs):
+    /// `break`/`return` anywhere count as exits, `.await` and `recv` as blocking.
+    fn scan_tokens(&mut self, tokens: proc_macro2::TokenStream) {
+        for tt in tokens {
+            match tt {
+                proc_macro2::TokenTree::Ident(i) => {
+                    let s = i.to_string();
+                    if s == "break" || s == "return" {
+                        let frames = self.ctx.frames.clone();
+                        for f in frames {
+                            self.facts.loops[f.idx].normal_exit = true;
+                        }
+                    } else if s == "await" || is_blocking_name(&s) {
+                        self.awaits();
+                    }
+                }
+                proc_macro2::TokenTree::Group(g) => self.scan_tokens(g.stream()),
+                _ => {}
+            }
+        }
+    }
+
+    fn on_select(&mut self, sel: super::select::Select) {
+        let cancel: Vec<bool> = sel
+            .branches
+            .iter()
+            .map(|b| b.fut.as_ref().is_some_and(|f| self.is_cancel_expr(f)))
+            .collect();
+        let any_cancel = cancel.iter().any(|c| *c);
+        for (b, is_cancel) in sel.branches.iter().zip(cancel) {
+            if let Some(fut) = &b.fut {
+                let raced = any_cancel && !is_cancel;
+                self.with_flag(|c| c.raced |= raced, |s| s.visit_expr(fut));
+                if let Some(cond) = &b.cond {
+                    self.visit_expr(cond);
+                }
+                if is_cancel && b.cond.is_none() && b.kind == BranchKind::Future && !handler_leaves(&b.handler) {
+                    if let Some(top) = self.ctx.frames.last() {
+                        let span = self.span(fut.span());
+                        let l = &mut self.facts.loops[top.idx];
+                        if l.cancel_no_leave.is_none() {
+                            l.cancel_no_leave = Some(span);
+                        }
+                    }
+                }
+            }
+            self.visit_expr(&b.handler);
+        }
+    }
+
+    // ---- statements ----
+
+    /// Decides the disposition of a handle produced by `stmt`; returns the marks set.
+    fn mark_stmt(&mut self, stmt: &Stmt, rest: &[Stmt]) -> Vec<usize> {
+        let mut set = Vec::new();
+        let mut mark = |marks: &mut HashMap<usize, Disposition>, e: &Expr, d: Disposition| {
+            let root = handle_root(e);
+            if matches!(root, Expr::Call(_) | Expr::MethodCall(_)) {
+                marks.insert(addr(root), d);
+                set.push(addr(root));
+            }
+        };
+        match stmt {
+            Stmt::Expr(e, Some(_)) => mark(&mut self.marks, e, Disposition::Dropped),
+            Stmt::Local(l) => {
+                if let Some(init) = &l.init {
+                    let mut pat = &l.pat;
+                    while let Pat::Type(t) = pat {
+                        pat = &t.pat;
+                    }
+                    match pat {
+                        Pat::Wild(_) => mark(&mut self.marks, &init.expr, Disposition::Dropped),
+                        Pat::Ident(i) if i.subpat.is_none() => {
+                            if !mentions_ident(rest, &i.ident.to_string()) {
+                                mark(&mut self.marks, &init.expr, Disposition::Dropped);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        set
+    }
+}
+
+/// Whether a `select!` handler leaves the enclosing loop.
+fn handler_leaves(handler: &Expr) -> bool {
+    struct Leaves {
+        depth: usize,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Leaves {
+        fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+            if b.label.is_some() || self.depth == 0 {
+                self.found = true;
+            }
+        }
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.found = true;
+        }
+        fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
+            self.depth += 1;
+            visit::visit_expr_loop(self, l);
+            self.depth -= 1;
+        }
+        fn visit_expr_while(&mut self, l: &'ast syn::ExprWhile) {
+            self.depth += 1;
+            visit::visit_expr_while(self, l);
+            self.depth -= 1;
+        }
+        fn visit_expr_for_loop(&mut self, l: &'ast syn::ExprForLoop) {
+            self.depth += 1;
+            visit::visit_expr_for_loop(self, l);
+            self.depth -= 1;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let last = m.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+            if is_error_macro(&last) && last != "assert" && last != "ensure" {
+                self.found = true;
+            }
+            if let Ok(args) = m.parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated) {
+                for a in &args {
+                    self.visit_expr(a);
+                }
+            }
+        }
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if let Expr::Path(p) = &*c.func {
+                let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                if segs.last().is_some_and(|l| l == "exit") && segs.iter().any(|s| s == "process") {
+                    self.found = true;
+                }
+            }
+            visit::visit_expr_call(self, c);
+        }
+    }
+    let mut v = Leaves { depth: 0, found: false };
+    v.visit_expr(handler);
+    v.found
+}
+
+/// Whether `name` is used by any of `stmts` (macro bodies included, token-wise).
+fn mentions_ident(stmts: &[Stmt], name: &str) -> bool {
+    struct Finder<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
+            if i == self.name {
+                self.found = true;
+            }
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            if tokens_mention(m.tokens.clone(), self.name) {
+                self.found = true;
+            }
+        }
+    }
+    let mut f = Finder { name, found: false };
+    for s in stmts {
+        f.visit_stmt(s);
+        if f.found {
+            return true;
+        }
+    }
+    false
+}
+
+fn tokens_mention(tokens: proc_macro2::TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => i == name,
+        proc_macro2::TokenTree::Group(g) => tokens_mention(g.stream(), name),
+        _ => false,
+    })
+}
+
+/// Finds a cancellation source inside an expression.
+struct CancelFinder<'x, 'a> {
+    x: &'x Extractor<'a>,
+    found: bool,
+}
+
+impl CancelFinder<'_, '_> {
+    fn name(&mut self, n: &str) {
+        if is_cancel_name(n, self.x.extra_words) || self.x.binding_kind(n) == Some(ValueKind::Cancel) {
+            self.found = true;
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for CancelFinder<'_, '_> {
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let n = m.method.to_string();
+        if CANCEL_METHODS.contains(&n.as_str()) {
+            self.found = true;
+        }
+        self.name(&n);
+        visit::visit_expr_method_call(self, m);
+    }
+    fn visit_member(&mut self, m: &'ast syn::Member) {
+        if let syn::Member::Named(n) = m {
+            let n = n.to_string();
+            self.name(&n);
+            if self.x.field_kinds.get(&n) == Some(&ValueKind::Cancel) {
+                self.found = true;
+            }
+        }
+    }
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        if let Some(id) = p.path.get_ident() {
+            self.name(&id.to_string());
+        } else {
+            let r = self.x.resolver.resolve(&p.path);
+            if is_signal_path(&r) {
+                self.found = true;
+            }
+            for s in &p.path.segments {
+                self.name(&s.ident.to_string());
+            }
+        }
+    }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        fn scan(f: &mut CancelFinder<'_, '_>, ts: proc_macro2::TokenStream) {
+            for tt in ts {
+                match tt {
+                    proc_macro2::TokenTree::Ident(i) => f.name(&i.to_string()),
+                    proc_macro2::TokenTree::Group(g) => scan(f, g.stream()),
+                    _ => {}
+                }
+            }
+        }
+        scan(self, m.tokens.clone());
+    }
+}
+
+fn is_once_guard_cond(cond: &Expr) -> bool {
+    struct G(bool);
+    impl<'ast> Visit<'ast> for G {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            let n = m.method.to_string();
+            if n.starts_with("compare_exchange") || n == "swap" || n == "fetch_or" {
+                self.0 = true;
+            }
+            visit::visit_expr_method_call(self, m);
+        }
+    }
+    let mut g = G(false);
+    g.visit_expr(cond);
+    g.0
+}
+
+/// `if STARTED.swap(true, ..) { return; }`: everything after it runs once.
+fn is_early_return_guard(stmt: &Stmt) -> bool {
+    let Stmt::Expr(Expr::If(i), _) = stmt else { return false };
+    if !is_once_guard_cond(&i.cond) {
+        return false;
+    }
+    i.then_branch.stmts.iter().any(|s| {
+        matches!(s, Stmt::Expr(Expr::Return(_), _))
+    })
+}
+
+impl<'ast> Visit<'ast> for Extractor<'_> {
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let is_main = f.sig.ident == "main" && self.self_ty.is_none() && self.module.len() <= 1 && self.ctx.body == 0;
+        self.on_fn(BodyKind::Fn, &f.attrs, &f.sig, &f.block, is_main);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.on_fn(BodyKind::Method, &f.attrs, &f.sig, &f.block, false);
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+        if let Some(block) = &f.default {
+            self.on_fn(BodyKind::Method, &f.attrs, &f.sig, block, false);
+        }
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let ty = match &*i.self_ty {
+            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        };
+        let saved_ty = std::mem::replace(&mut self.self_ty, ty);
+        let saved_test = self.ctx.in_test;
+        self.ctx.in_test |= is_test_item(&i.attrs);
+        for item in &i.items {
+            self.visit_impl_item(item);
+        }
+        self.ctx.in_test = saved_test;
+        self.self_ty = saved_ty;
+    }
+
+    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        let saved_ty = std::mem::replace(&mut self.self_ty, Some(t.ident.to_string()));
+        for item in &t.items {
+            self.visit_trait_item(item);
+        }
+        self.self_ty = saved_ty;
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let is_test = is_test_item(&m.attrs);
+        match &m.content {
+            None => {
+                if is_test {
+                    self.facts.cfg_test_mods.push(m.ident.to_string());
+                }
+            }
+            Some((_, items)) => {
+                let saved_test = self.ctx.in_test;
+                self.ctx.in_test |= is_test;
+                self.module.push(m.ident.to_string());
+                self.resolver.push(UseScope::from_items(items));
+                for item in items {
+                    self.visit_item(item);
+                }
+                self.resolver.pop();
+                self.module.pop();
+                self.ctx.in_test = saved_test;
+            }
+        }
+    }
+
+    fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
+        let saved = self.ctx.in_test;
+        self.ctx.in_test |= is_test_item(&c.attrs);
+        visit::visit_item_const(self, c);
+        self.ctx.in_test = saved;
+    }
+
+    fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
+        let saved = self.ctx.in_test;
+        self.ctx.in_test |= is_test_item(&s.attrs);
+        visit::visit_item_static(self, s);
+        self.ctx.in_test = saved;
+    }
+
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let items: Vec<&syn::Item> = b
+            .stmts
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Item(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        let has_items = !items.is_empty();
+        if has_items {
+            self.resolver.push(UseScope::from_items(items));
+        }
+        self.bindings.push(HashMap::new());
+        let saved_singleton = self.ctx.singleton;
+        for (i, stmt) in b.stmts.iter().enumerate() {
+            let set = self.mark_stmt(stmt, &b.stmts[i + 1..]);
+            self.visit_stmt(stmt);
+            for k in set {
+                self.marks.remove(&k);
+            }
+            if is_early_return_guard(stmt) {
+                self.ctx.singleton = true;
+            }
+        }
+        self.ctx.singleton = saved_singleton;
+        self.bindings.pop();
+        if has_items {
+            self.resolver.pop();
+        }
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let Some(init) = &l.init {
+            self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
+            let kind = self.kind_of_expr(&init.expr);
+            self.bind_pat(&l.pat, kind);
+        } else {
+            self.bind_pat(&l.pat, None);
+        }
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        self.on_macro(m);
+    }
+
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        match e {
+            Expr::Call(c) => self.on_call(e, c),
+            Expr::MethodCall(m) => self.on_method_call(e, m),
+            Expr::Closure(c) => {
+                let scope = std::mem::take(&mut self.scope_closure);
+                let is_async = c.asyncness.is_some();
+                self.boundary(is_async, |s| {
+                    for (i, p) in c.inputs.iter().enumerate() {
+                        let kind = if scope && i == 0 { Some(ValueKind::Scope) } else { None };
+                        s.bind_pat(p, kind);
+                    }
+                    s.visit_expr(&c.body);
+                });
+            }
+            Expr::Async(a) => self.boundary(true, |s| s.visit_block(&a.block)),
+            Expr::Loop(l) => {
+                let span = self.span(l.loop_token.span);
+                self.on_loop(l.label.as_ref(), span, true, |s| s.visit_block(&l.body));
+            }
+            Expr::While(w) => {
+                let infinite = matches!(&*w.cond, Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value);
+                let lo = self.span(w.while_token.span);
+                let hi = self.span(w.cond.span());
+                let span = Span { hi: hi.hi, ..lo };
+                self.on_loop(w.label.as_ref(), span, infinite, |s| {
+                    s.visit_expr(&w.cond);
+                    s.visit_block(&w.body);
+                });
+            }
+            Expr::ForLoop(f) => {
+                self.visit_expr(&f.expr);
+                let span = self.span(f.for_token.span);
+                self.on_loop(f.label.as_ref(), span, false, |s| {
+                    s.bind_pat(&f.pat, None);
+                    s.visit_block(&f.body);
+                });
+            }
+            Expr::Break(b) => {
+                self.break_to(b.label.as_ref());
+                if let Some(v) = &b.expr {
+                    self.visit_expr(v);
+                }
+            }
+            Expr::Return(r) => {
+                if is_err_ctor(r.expr.as_deref()) {
+                    let span = self.span(r.span());
+                    self.error_exit(span);
+                } else {
+                    let frames = self.ctx.frames.clone();
+                    for f in frames {
+                        self.facts.loops[f.idx].normal_exit = true;
+                    }
+                }
+                if let Some(v) = &r.expr {
+                    self.visit_expr(v);
+                }
+            }
+            Expr::Try(t) => {
+                let span = self.span(t.question_token.span);
+                self.error_exit(span);
+                self.visit_expr(&t.expr);
+            }
+            Expr::Await(a) => {
+                self.awaits();
+                self.visit_expr(&a.base);
+            }
+            Expr::If(i) if is_once_guard_cond(&i.cond) => {
+                self.visit_expr(&i.cond);
+                self.with_flag(|c| c.singleton = true, |s| s.visit_block(&i.then_branch));
+                if let Some((_, els)) = &i.else_branch {
+                    self.visit_expr(els);
+                }
+            }
+            _ => visit::visit_expr(self, e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taskcheck_core::FileId;
+
+    fn facts(src: &str) -> FileFacts {
+        let file = SourceFile::new(FileId(0), "src/main.rs".into(), "src/main.rs".into(), src.into());
+        let ast = syn::parse_file(src).unwrap();
+        extract(&file, "src/main.rs", &ast, &[])
+    }
+
+    #[test]
+    fn module_paths_and_targets() {
+        assert_eq!(module_of("src/main.rs"), "");
+        assert_eq!(module_of("src/server/mod.rs"), "server");
+        assert_eq!(module_of("src/server/conn.rs"), "server::conn");
+        assert_eq!(target_of("src/a.rs"), Target::Src);
+        assert_eq!(target_of("tests/common/mod.rs"), Target::Unit("tests/common".into()));
+        assert_eq!(target_of("examples/demo.rs"), Target::Unit("examples/demo".into()));
+    }
+
+    #[test]
+    fn handle_dispositions() {
+        let f = facts(
+            r#"
+            async fn a(tx: Sender) {
+                tokio::spawn(async {});
+                let _ = tokio::spawn(async {});
+                let h = tokio::spawn(async {});
+                let kept = tokio::spawn(async {});
+                kept.abort();
+                let _task_handle = tokio::spawn(async {});
+                keep(_task_handle);
+                drop(tokio::spawn(async {}));
+                smol::spawn(async {}).detach();
+                std::thread::Builder::new().name("w".into()).spawn(|| {}).expect("spawn");
+                handles.push(tokio::spawn(async {}));
+                tokio::spawn(async {}).await.unwrap();
+            }
+            "#,
+        );
+        let d: Vec<Disposition> = f.spawns.iter().map(|s| s.disposition).collect();
+        use Disposition::*;
+        assert_eq!(d, [Dropped, Dropped, Dropped, Kept, Kept, Dropped, Detached, Dropped, Kept, Kept]);
+        assert_eq!(f.spawns[6].spawner, Some(Spawner::CancelOnDrop));
+        assert_eq!(f.spawns[7].spawner, Some(Spawner::Thread));
+    }
+
+    #[test]
+    fn spawner_receivers() {
+        let f = facts(
+            r#"
+            use tokio::task::JoinSet;
+            fn a(tracker: TaskTracker) {
+                let mut set = JoinSet::new();
+                set.spawn(async {});
+                tracker.spawn(async {});
+                std::thread::scope(|s| { s.spawn(|| {}); });
+                rt.spawn_blocking(|| {});
+            }
+            "#,
+        );
+        let s: Vec<Option<Spawner>> = f.spawns.iter().map(|s| s.spawner).collect();
+        assert_eq!(
+            s,
+            [Some(Spawner::Set), Some(Spawner::Tracker), Some(Spawner::Scoped), Some(Spawner::Blocking)]
+        );
+    }
+
+    #[test]
+    fn loop_exits() {
+        let f = facts(
+            r#"
+            async fn a() -> Result<()> {
+                loop { let x = rx.recv().await?; }
+                'outer: loop { loop { break 'outer; } }
+                loop { tokio::select! { _ = token.cancelled() => break, m = rx.recv() => {} } }
+                loop { tokio::select! { _ = token.cancelled() => { info!("bye"); } m = rx.recv() => {} } }
+                while let Some(x) = rx.recv().await {}
+                loop { let c = || { break_me(); }; thread::sleep(d); }
+            }
+            "#,
+        );
+        let l = &f.loops;
+        assert!(l[0].long_running(false) && l[0].error_exits.len() == 1);
+        assert!(l[1].normal_exit && !l[2].normal_exit);
+        assert!(l[3].normal_exit && l[3].cancel_no_leave.is_none());
+        assert!(!l[4].normal_exit && l[4].cancel_no_leave.is_some());
+        assert!(!l[5].infinite);
+        assert!(l[6].long_running(false));
+    }
+
+    #[test]
+    fn singletons_and_racing() {
+        let f = facts(
+            r#"
+            fn reactor() -> &'static Reactor {
+                REACTOR.get_or_init(|| { std::thread::spawn(|| loop { poll() }); Reactor })
+            }
+            fn start() {
+                if STARTED.swap(true, SeqCst) { return; }
+                std::thread::spawn(|| loop { poll() });
+            }
+            async fn serve() {}
+            #[tokio::main]
+            async fn main() {
+                tokio::select! { _ = serve() => {}, _ = tokio::signal::ctrl_c() => {} }
+                serve().await;
+            }
+            "#,
+        );
+        assert!(f.spawns.iter().all(|s| s.singleton));
+        let main = f.bodies.iter().find(|b| b.is_main).unwrap();
+        let raced: Vec<bool> = main.calls.iter().filter(|c| matches!(&c.target, CallTarget::Free { name, .. } if name == "serve")).map(|c| c.raced).collect();
+        assert_eq!(raced, [true, false]);
+    }
+
+    #[test]
+    fn cancellation_moved_in_and_wrappers() {
+        let f = facts(
+            r#"
+            fn spawn<F: Future>(fut: F) { tokio::spawn(fut); }
+            fn a(shutdown_rx: Receiver<()>) {
+                tokio::spawn(async move { run(shutdown_rx).await });
+                tokio::spawn(async move { run(rx).await });
+                spawn(async move { loop { tick().await } });
+            }
+            "#,
+        );
+        assert!(f.bodies.iter().any(|b| b.name == "spawn" && b.wrapper.is_some()));
+        let moved: Vec<bool> = f.spawns.iter().map(|s| s.cancel_moved_in).collect();
+        assert_eq!(moved, [false, true, false, false]);
+        assert!(f.spawns[3].via.is_some());
+    }
+}

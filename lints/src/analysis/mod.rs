@@ -1,0 +1,13 @@
+//! The shared vocabulary of the lints (rule catalogue, "Shared vocabulary"): path
+//! resolution, spawn sites and handles, cancellation sources, loop exits, `select!`
+//! parsing, test code, the per-file facts and the crate-wide join.
+
+pub mod cancel;
+pub mod facts;
+pub mod index;
+pub mod paths;
+pub mod select;
+pub mod spawn;
+pub mod tasks;
+pub mod testcode;
+pub mod words;

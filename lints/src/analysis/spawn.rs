@@ -1,0 +1,167 @@
+//! Spawn sites: what starts concurrent work, and what happens to its handle.
+
+use super::paths::Resolved;
+
+/// What kind of concurrent work a spawn site starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Spawner {
+    /// An async task whose handle detaches on drop (tokio, async-std, actix-rt).
+    Task,
+    /// A blocking-pool task (`spawn_blocking`): its handle detaches on drop and abort
+    /// cannot stop it once it runs.
+    Blocking,
+    /// An OS thread: it can never be stopped from outside.
+    Thread,
+    /// An async-task/smol/async-executor `Task`: cancelled when dropped, only `.detach()`
+    /// detaches it.
+    CancelOnDrop,
+    /// `TaskTracker::spawn`: tracked (waited for) but not stoppable.
+    Tracker,
+    /// A spawn on a scope (`thread::scope`, crossbeam, rayon): always joined.
+    Scoped,
+    /// A spawn on a `JoinSet`/`JoinMap`/`FuturesUnordered`: aborted or dropped with it.
+    Set,
+}
+
+impl Spawner {
+    /// Whether the spawned work is an OS thread (or runs on one, like `spawn_blocking`).
+    pub fn is_thread(self) -> bool {
+        matches!(self, Spawner::Thread)
+    }
+}
+
+/// What happens to the handle a spawn returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Disposition {
+    /// Awaited, joined, aborted, stored, returned or passed on.
+    Kept,
+    /// Dropped: an expression statement, `let _ =`, `drop(..)`, or bound and never used.
+    Dropped,
+    /// `.detach()` called on it.
+    Detached,
+}
+
+/// Kinds of values that change what a `.spawn(..)` on them means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValueKind {
+    /// `JoinSet`, `JoinMap`, `FuturesUnordered`.
+    TaskSet,
+    /// `tokio_util::task::TaskTracker`.
+    Tracker,
+    /// An async-executor/smol `Executor`: its `spawn` returns a cancel-on-drop `Task`.
+    Executor,
+    /// A `CancellationToken`.
+    Cancel,
+    /// A thread/rayon/crossbeam scope.
+    Scope,
+}
+
+/// The kind named by a type's last path segment.
+pub fn kind_of_type_name(name: &str) -> Option<ValueKind> {
+    Some(match name {
+        "JoinSet" | "JoinMap" | "FuturesUnordered" | "FuturesOrdered" => ValueKind::TaskSet,
+        "TaskTracker" => ValueKind::Tracker,
+        "Executor" | "LocalExecutor" | "StaticExecutor" | "StaticLocalExecutor" => ValueKind::Executor,
+        "CancellationToken" | "DropGuard" => ValueKind::Cancel,
+        "Scope" | "ScopeFifo" => ValueKind::Scope,
+        _ => return None,
+    })
+}
+
+/// The kind of a type, looking through wrappers (`Arc<JoinSet<..>>`, `Option<..>`, `&Scope`).
+pub fn kind_of_type(ty: &syn::Type) -> Option<ValueKind> {
+    match ty {
+        syn::Type::Path(p) => {
+            for seg in p.path.segments.iter().rev() {
+                if let Some(k) = kind_of_type_name(&seg.ident.to_string()) {
+                    return Some(k);
+                }
+                if let syn::PathArguments::AngleBracketed(args) = &seg.arguments {
+                    for a in &args.args {
+                        if let syn::GenericArgument::Type(t) = a {
+                            if let Some(k) = kind_of_type(t) {
+                                return Some(k);
+                            }
+                        }
+                    }
+                }
+            }
+            None
+        }
+        syn::Type::Reference(r) => kind_of_type(&r.elem),
+        syn::Type::Paren(p) => kind_of_type(&p.elem),
+        _ => None,
+    }
+}
+
+/// The kind of value a constructor path creates (`JoinSet::new`, `CancellationToken::new`).
+pub fn kind_of_constructor(path: &Resolved) -> Option<ValueKind> {
+    let segs = &path.segments;
+    if segs.len() < 2 {
+        return None;
+    }
+    let ctor = segs[segs.len() - 1].as_str();
+    if !matches!(ctor, "new" | "default" | "with_capacity") {
+        return None;
+    }
+    kind_of_type_name(&segs[segs.len() - 2])
+}
+
+/// The spawner a resolved free-fn path names (`tokio::spawn`, `std::thread::spawn`, ...).
+pub fn spawner_of_path(path: &Resolved) -> Option<Spawner> {
+    const TASKS: &[&str] = &[
+        "tokio::spawn",
+        "tokio::task::spawn_local",
+        "async_std::task::spawn",
+        "async_std::task::spawn_local",
+        "async_std::spawn",
+        "actix_rt::spawn",
+        "ntex_rt::spawn",
+    ];
+    const BLOCKING: &[&str] = &[
+        "tokio::task::spawn_blocking",
+        "async_std::task::spawn_blocking",
+        "actix_rt::task::spawn_blocking",
+    ];
+    const CANCEL_ON_DROP: &[&str] = &[
+        "smol::spawn",
+        "async_global_executor::spawn",
+        "async_global_executor::spawn_local",
+        "async_task::spawn",
+        "async_task::spawn_local",
+    ];
+    if path.is_any(TASKS) {
+        Some(Spawner::Task)
+    } else if path.is_any(BLOCKING) {
+        Some(Spawner::Blocking)
+    } else if path.is("std::thread::spawn") {
+        Some(Spawner::Thread)
+    } else if path.is_any(CANCEL_ON_DROP) {
+        Some(Spawner::CancelOnDrop)
+    } else {
+        None
+    }
+}
+
+/// Method names that start concurrent work on any receiver (runtime handles, local
+/// sets, builders, executors, sets, scopes).
+pub fn is_spawn_method(name: &str) -> bool {
+    matches!(
+        name,
+        "spawn" | "spawn_local" | "spawn_blocking" | "spawn_pinned" | "spawn_obj" | "spawn_local_obj"
+    )
+}
+
+/// Names of calls and methods that evaluate a closure once for the whole process
+/// (a spawn inside them is a process-lifetime singleton).
+pub fn is_once_initialiser(name: &str) -> bool {
+    matches!(
+        name,
+        "get_or_init" | "get_or_try_init" | "call_once" | "call_once_force" | "get_or_init_blocking"
+    )
+}
+
+/// Type names whose `new(|| ..)` constructor runs its closure once (`Lazy::new`).
+pub fn is_lazy_type(name: &str) -> bool {
+    matches!(name, "Lazy" | "LazyLock" | "LazyCell" | "OnceCell" | "OnceLock")
+}

@@ -1,0 +1,176 @@
+//! Task contexts: which long-running loops run where nothing can stop them. Both
+//! lifecycle lints read this one analysis, so "one finding per bug" holds whichever of
+//! them is enabled.
+
+use std::collections::{BTreeMap, HashSet};
+
+use taskcheck_core::Span;
+
+use super::index::{BodyRef, CrateIndex, LoopRef, ResolvedSpawn, Step};
+use super::spawn::{Disposition, Spawner};
+
+/// Calls followed from a spawned task's body.
+pub const TASK_CALL_DEPTH: usize = 4;
+/// Calls followed from `main` (the catalogue asks for three levels).
+pub const MAIN_CALL_DEPTH: usize = 3;
+
+/// A detached spawn whose work runs forever: `spawn_without_cancel`.
+#[derive(Clone, Debug)]
+pub struct DetachedLeak {
+    pub spawn: usize,
+    /// The offending loops, each with the call in the task body that leads to it (when
+    /// the loop is in another fn) and the callee's name.
+    pub loops: Vec<ReachedLoop>,
+}
+
+/// A loop reached from a context, and how.
+#[derive(Clone, Debug)]
+pub struct ReachedLoop {
+    pub at: LoopRef,
+    /// The first call on the path from the context's body, and the fn holding the loop.
+    pub via: Option<(Span, String)>,
+}
+
+/// Why a loop cannot be stopped (for `loop_without_cancel`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LoopContext {
+    /// Runs in an OS thread spawned at `spawn`.
+    Thread { spawn: Span },
+    /// Runs in a task spawned on a `TaskTracker` whose handle is discarded.
+    Tracker { spawn: Span },
+    /// Runs in `main` (or a fn it calls), with no shutdown signal raced against it.
+    Main { via: Option<Span>, sync: bool },
+    /// `strict-async-loops`: any long-running async loop.
+    StrictAsync,
+}
+
+/// The result of the task-context analysis for one crate.
+#[derive(Debug, Default)]
+pub struct TaskAnalysis {
+    pub detached: Vec<DetachedLeak>,
+    /// Loops labelled by a detached-spawn finding (lint 1 stays silent on them).
+    pub covered: HashSet<LoopRef>,
+    /// Long-running loops that nothing can stop, by loop, with the first context found.
+    pub contexts: BTreeMap<LoopRef, LoopContext>,
+}
+
+/// What the analysis may look at.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TaskOptions {
+    pub lint_tests: bool,
+    pub strict_async_loops: bool,
+}
+
+fn first_call(steps: &[Step], target: BodyRef, index: &CrateIndex<'_>) -> Option<(Span, String)> {
+    // Walk parents back to the start; return the call made from the start body.
+    let mut cur = steps.iter().find(|s| s.body == target)?;
+    let name = index.body(target).name.clone();
+    let mut first = None;
+    while let Some((parent, span)) = cur.from {
+        first = Some(span);
+        cur = steps.iter().find(|s| s.body == parent)?;
+    }
+    first.map(|s| (s, name))
+}
+
+/// Runs the analysis.
+pub fn analyze(index: &CrateIndex<'_>, opts: TaskOptions) -> TaskAnalysis {
+    let mut out = TaskAnalysis::default();
+    let skip_test = |b: BodyRef| !opts.lint_tests && index.is_test_body(b);
+    let skip_loop = |l: LoopRef| !opts.lint_tests && index.is_test_loop(l);
+
+    for (si, sp) in index.spawns.iter().enumerate() {
+        let owner = BodyRef { file: sp.file, body: sp.site.owner };
+        if skip_test(owner) || index.is_build_script(sp.file) || is_singleton(index, sp) {
+            continue;
+        }
+        let thread = sp.spawner.is_thread();
+        let steps = index.reach(sp.body(), TASK_CALL_DEPTH, |_| true);
+        let long: Vec<ReachedLoop> = steps
+            .iter()
+            .flat_map(|s| index.loops_of(s.body))
+            .filter(|&l| !skip_loop(l) && index.loop_fact(l).long_running(thread))
+            .map(|l| ReachedLoop { at: l, via: first_call(&steps, BodyRef { file: l.file, body: index.loop_fact(l).owner }, index) })
+            .collect();
+        if long.is_empty() {
+            continue;
+        }
+        if sp.is_detached() {
+            // A stop signal moved in cannot help a loop that has no exit at all.
+            let offending: Vec<ReachedLoop> = long
+                .iter()
+                .filter(|l| !sp.site.cancel_moved_in || !index.loop_fact(l.at).any_exit())
+                .cloned()
+                .collect();
+            if !offending.is_empty() {
+                out.covered.extend(offending.iter().map(|l| l.at));
+                out.detached.push(DetachedLeak { spawn: si, loops: offending });
+            }
+        }
+        let ctx = match (sp.spawner, sp.disposition) {
+            (Spawner::Thread, _) => Some(LoopContext::Thread { spawn: sp.site.span }),
+            (Spawner::Tracker, Disposition::Dropped | Disposition::Detached) => {
+                Some(LoopContext::Tracker { spawn: sp.site.span })
+            }
+            _ => None,
+        };
+        if let Some(ctx) = ctx {
+            for l in &long {
+                out.contexts.entry(l.at).or_insert_with(|| ctx.clone());
+            }
+        }
+    }
+
+    for (fi, (_, f)) in index.files.iter().enumerate() {
+        for (bi, b) in f.bodies.iter().enumerate() {
+            let main = BodyRef { file: fi, body: bi };
+            if !b.is_main || skip_test(main) || index.is_build_script(fi) {
+                continue;
+            }
+            let sync = !b.is_async;
+            let steps = index.reach(main, MAIN_CALL_DEPTH, |c| !c.raced);
+            for s in &steps {
+                for l in index.loops_of(s.body) {
+                    let fact = index.loop_fact(l);
+                    if skip_loop(l) || fact.raced || !fact.long_running(sync && !fact.in_async) {
+                        continue;
+                    }
+                    let via = first_call(&steps, s.body, index).map(|(span, _)| span);
+                    out.contexts.entry(l).or_insert(LoopContext::Main { via, sync });
+                }
+            }
+        }
+    }
+
+    if opts.strict_async_loops {
+        for l in index.all_loops() {
+            let fact = index.loop_fact(l);
+            if fact.in_async && fact.long_running(false) && !skip_loop(l) {
+                out.contexts.entry(l).or_insert(LoopContext::StrictAsync);
+            }
+        }
+    }
+    out
+}
+
+/// A spawn in a one-time initialiser or behind a once-guard, or a task whose fn returns
+/// `!` and is documented to run forever: the process's own driver threads.
+fn is_singleton(index: &CrateIndex<'_>, sp: &ResolvedSpawn<'_>) -> bool {
+    if sp.site.singleton {
+        return true;
+    }
+    let body = index.body(sp.body());
+    body.calls
+        .iter()
+        .flat_map(|c| index.resolve(sp.body(), c))
+        .any(|c| index.body(c).never_forever)
+}
+
+/// How a long-running loop is described in a label.
+pub fn loop_label(fact: &super::facts::LoopFact) -> &'static str {
+    if fact.error_exits.is_empty() {
+        "this loop has no exit and observes no cancellation signal"
+    } else {
+        "this loop only ends on error or panic"
+    }
+}
