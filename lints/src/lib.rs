@@ -119,7 +119,14 @@ mod tests {
     fn every_lint_has_the_required_docs_and_ui_tests() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         for m in all_metas() {
-            for section in ["### What it does", "### Why is this bad", "### Example", "### Use instead", "### Go analog", "### Known limits"] {
+            for section in [
+                "### What it does",
+                "### Why is this bad",
+                "### Example",
+                "### Use instead",
+                "### Go analog",
+                "### Known limits",
+            ] {
                 assert!(m.docs.contains(section), "{} docs lack `{section}`", m.name);
             }
             let dir = root.join("ui-tests").join(m.name);

@@ -94,7 +94,14 @@ impl Lint for SpawnWithoutCancel {
             for l in &leak.loops {
                 let fact = cx.index.loop_fact(l.at);
                 if let Some((call, name)) = &l.via {
-                    d = d.with_label(*call, format!("calls `{name}`, which never returns"));
+                    let owner =
+                        &cx.index.body(crate::analysis::index::BodyRef { file: l.at.file, body: fact.owner }).name;
+                    let text = if owner == name || owner.is_empty() {
+                        format!("calls `{name}`, which never returns")
+                    } else {
+                        format!("calls `{name}`, which never returns (it reaches the loop in `{owner}`)")
+                    };
+                    d = d.with_label(*call, text);
                 }
                 d = d.with_label(fact.span, loop_label(fact));
             }

@@ -64,10 +64,7 @@ pub struct Label {
 
 impl Label {
     pub fn new(span: Span, message: impl Into<String>) -> Self {
-        Label {
-            span,
-            message: message.into(),
-        }
+        Label { span, message: message.into() }
     }
 }
 
@@ -102,12 +99,7 @@ pub enum LevelSource {
 
 impl Diagnostic {
     /// A new diagnostic for `lint` with its primary span and label.
-    pub fn new(
-        lint: &'static str,
-        message: impl Into<String>,
-        span: Span,
-        label: impl Into<String>,
-    ) -> Self {
+    pub fn new(lint: &'static str, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
         Diagnostic {
             lint,
             level: Level::Warn,
@@ -157,12 +149,6 @@ impl Diagnostic {
     /// The deterministic output order: path (by file id, assigned in path order), line,
     /// column, lint, then message.
     pub fn sort_key(&self) -> (u32, usize, usize, &'static str, &str) {
-        (
-            self.primary.span.file.0,
-            self.primary.span.lo.line,
-            self.primary.span.lo.column,
-            self.lint,
-            &self.message,
-        )
+        (self.primary.span.file.0, self.primary.span.lo.line, self.primary.span.lo.column, self.lint, &self.message)
     }
 }

@@ -57,12 +57,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            jobs: None,
-            package_context: true,
-            max_file_size: 16 * 1024 * 1024,
-            max_nesting: 256,
-        }
+        Options { jobs: None, package_context: true, max_file_size: 16 * 1024 * 1024, max_nesting: 256 }
     }
 }
 
@@ -108,9 +103,7 @@ pub fn run_sources<A: Analyzer>(analyzer: &A, files: &[(PathBuf, String)], level
     let sources: Vec<Arc<SourceFile>> = files
         .iter()
         .enumerate()
-        .map(|(i, (p, t))| {
-            Arc::new(SourceFile::new(FileId(i as u32), p.clone(), display_path(p), t.as_str().into()))
-        })
+        .map(|(i, (p, t))| Arc::new(SourceFile::new(FileId(i as u32), p.clone(), display_path(p), t.as_str().into())))
         .collect();
     let prepared: Vec<Prepared> = sources
         .into_iter()
@@ -176,8 +169,7 @@ fn walk(input: &Path, reported: bool, roots: &mut RootCache) -> Vec<Candidate> {
             Ok(e) => {
                 let is_dir = e.file_type().is_some_and(|t| t.is_dir());
                 // An explicitly named file is linted whatever its extension.
-                let wanted = e.depth() == 0 && !is_dir
-                    || (!is_dir && e.path().extension().is_some_and(|x| x == "rs"));
+                let wanted = !is_dir && (e.depth() == 0 || e.path().extension().is_some_and(|x| x == "rs"));
                 if wanted {
                     let path = e.path().to_path_buf();
                     let crate_root = path.parent().and_then(|p| roots.root_of_dir(p));
@@ -205,9 +197,7 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
         ignore::Error::Loop { child, .. } => Some(child.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            error_path(err)
-        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
         ignore::Error::Partial(errs) => errs.iter().find_map(error_path),
         _ => None,
     }
@@ -302,11 +292,7 @@ struct Prepared {
 
 fn lint_candidates<A: Analyzer>(analyzer: &A, candidates: Vec<Candidate>, levels: &Levels, opts: &Options) -> Run {
     let prepared: Vec<Prepared> = with_pool(opts, || {
-        candidates
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, c)| read_candidate(FileId(i as u32), c, opts))
-            .collect()
+        candidates.into_par_iter().enumerate().map(|(i, c)| read_candidate(FileId(i as u32), c, opts)).collect()
     });
     finish(analyzer, prepared, levels, opts)
 }
@@ -371,15 +357,17 @@ fn read_candidate(id: FileId, c: Candidate, opts: &Options) -> Prepared {
 }
 
 /// Parses and analyzes one file; returns its facts, or the errors that prevented it.
-fn analyze_one<A: Analyzer>(analyzer: &A, p: &Prepared, rel: &str, max_nesting: usize) -> (Option<A::Facts>, Vec<Diagnostic>) {
+fn analyze_one<A: Analyzer>(
+    analyzer: &A,
+    p: &Prepared,
+    rel: &str,
+    max_nesting: usize,
+) -> (Option<A::Facts>, Vec<Diagnostic>) {
     let source = &*p.source;
     let depth = scan::max_nesting(&source.text);
     if depth.depth > max_nesting {
         let span = source.span(depth.at, depth.at);
-        let msg = format!(
-            "`{}` is nested {} levels deep (limit {max_nesting}); skipped",
-            source.display, depth.depth
-        );
+        let msg = format!("`{}` is nested {} levels deep (limit {max_nesting}); skipped", source.display, depth.depth);
         return (None, vec![Diagnostic::input_error("parse", msg, span)]);
     }
     let unit = FileUnit { source, crate_root: p.crate_root.as_deref(), rel_path: rel };
@@ -391,14 +379,14 @@ fn analyze_one<A: Analyzer>(analyzer: &A, p: &Prepared, rel: &str, max_nesting: 
         }
         Err(e) => {
             let span = source.span_of(e.span());
-            Err(Diagnostic::input_error("parse", format!("cannot parse `{}`: {e}", source.display), span))
+            Err(Box::new(Diagnostic::input_error("parse", format!("cannot parse `{}`: {e}", source.display), span)))
         }
     }));
     // The span source map grows with every file parsed on this thread; release it.
     proc_macro2::extra::invalidate_current_thread_spans();
     match result {
         Ok(Ok(facts)) => (Some(facts), vec![]),
-        Ok(Err(d)) => (None, vec![d]),
+        Ok(Err(d)) => (None, vec![*d]),
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
@@ -427,13 +415,7 @@ fn finish<A: Analyzer>(analyzer: &A, prepared: Vec<Prepared>, levels: &Levels, o
         prepared
             .par_iter()
             .zip(rels.par_iter())
-            .map(|(p, rel)| {
-                if p.text_ok {
-                    analyze_one(analyzer, p, rel, opts.max_nesting)
-                } else {
-                    (None, vec![])
-                }
-            })
+            .map(|(p, rel)| if p.text_ok { analyze_one(analyzer, p, rel, opts.max_nesting) } else { (None, vec![]) })
             .collect()
     });
 
@@ -450,10 +432,7 @@ fn finish<A: Analyzer>(analyzer: &A, prepared: Vec<Prepared>, levels: &Levels, o
             by_crate.entry(root).or_default().push((unit, f));
         }
     }
-    let crates: Vec<Crate<'_, A::Facts>> = by_crate
-        .into_iter()
-        .map(|(root, files)| Crate { root, files })
-        .collect();
+    let crates: Vec<Crate<'_, A::Facts>> = by_crate.into_iter().map(|(root, files)| Crate { root, files }).collect();
     let found: Vec<Vec<Diagnostic>> = with_pool(opts, || crates.par_iter().map(|k| analyzer.check_crate(k)).collect());
 
     let reported: Vec<bool> = prepared.iter().map(|p| p.reported).collect();
@@ -471,16 +450,9 @@ fn finish<A: Analyzer>(analyzer: &A, prepared: Vec<Prepared>, levels: &Levels, o
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diagnostics.dedup();
 
-    let files_linted = prepared
-        .iter()
-        .zip(&analyzed)
-        .filter(|(p, (facts, _))| p.reported && facts.is_some())
-        .count();
-    let crate_roots = prepared
-        .iter()
-        .filter(|p| p.reported)
-        .filter_map(|p| Some((p.source.id, p.crate_root.clone()?)))
-        .collect();
+    let files_linted = prepared.iter().zip(&analyzed).filter(|(p, (facts, _))| p.reported && facts.is_some()).count();
+    let crate_roots =
+        prepared.iter().filter(|p| p.reported).filter_map(|p| Some((p.source.id, p.crate_root.clone()?))).collect();
     let sources = SourceMap::new(prepared.into_iter().map(|p| p.source).collect());
     Run { sources, diagnostics, files_linted, crate_roots }
 }

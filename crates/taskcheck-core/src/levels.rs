@@ -14,10 +14,7 @@ pub struct LevelFlag {
 
 impl LevelFlag {
     pub fn new(level: Level, name: impl Into<String>) -> Self {
-        LevelFlag {
-            level,
-            name: name.into(),
-        }
+        LevelFlag { level, name: name.into() }
     }
 
     fn spelled(&self) -> String {
@@ -68,10 +65,8 @@ impl Levels {
     /// Applies `flags` in order over the defaults. `warnings` (as in `-D warnings`)
     /// turns every lint that ends up at warn into deny, like rustc.
     pub fn resolve(lints: &[&'static LintMeta], flags: &[LevelFlag]) -> Result<Levels, UnknownName> {
-        let mut levels: HashMap<&'static str, (Level, LevelSource)> = lints
-            .iter()
-            .map(|l| (l.name, (l.default_level, LevelSource::Default)))
-            .collect();
+        let mut levels: HashMap<&'static str, (Level, LevelSource)> =
+            lints.iter().map(|l| (l.name, (l.default_level, LevelSource::Default))).collect();
         let mut warnings_as: Option<(Level, String)> = None;
         for flag in flags {
             let name = flag.name.replace('-', "_");
@@ -85,15 +80,8 @@ impl Levels {
                 .filter(|l| name == "all" || l.name == name || l.group_names().any(|g| g == name))
                 .collect();
             if matched.is_empty() && !GROUP_NAMES.contains(&name.as_str()) {
-                let candidates = lints
-                    .iter()
-                    .map(|l| l.name)
-                    .chain(GROUP_NAMES.iter().copied())
-                    .chain(["warnings"]);
-                return Err(UnknownName {
-                    suggestion: closest(&name, candidates),
-                    name: flag.name.clone(),
-                });
+                let candidates = lints.iter().map(|l| l.name).chain(GROUP_NAMES.iter().copied()).chain(["warnings"]);
+                return Err(UnknownName { suggestion: closest(&name, candidates), name: flag.name.clone() });
             }
             for l in matched {
                 levels.insert(l.name, (flag.level, LevelSource::CommandLine(flag.spelled())));
@@ -155,11 +143,9 @@ mod tests {
         let l = Levels::resolve(&lints, &[]).unwrap();
         assert_eq!(l.level("spawn_without_cancel"), Level::Warn);
         assert_eq!(l.level("unbounded_channel"), Level::Allow);
-        let l = Levels::resolve(
-            &lints,
-            &[LevelFlag::new(Level::Deny, "all"), LevelFlag::new(Level::Allow, "pedantic")],
-        )
-        .unwrap();
+        let l =
+            Levels::resolve(&lints, &[LevelFlag::new(Level::Deny, "all"), LevelFlag::new(Level::Allow, "pedantic")])
+                .unwrap();
         assert_eq!(l.level("spawn_without_cancel"), Level::Deny);
         assert_eq!(l.level("unbounded_channel"), Level::Allow);
     }
@@ -174,8 +160,7 @@ mod tests {
 
     #[test]
     fn unknown_names_suggest_the_closest() {
-        let err = Levels::resolve(&[&A, &B], &[LevelFlag::new(Level::Warn, "spawn_witout_cancel")])
-            .unwrap_err();
+        let err = Levels::resolve(&[&A, &B], &[LevelFlag::new(Level::Warn, "spawn_witout_cancel")]).unwrap_err();
         assert_eq!(err.suggestion.as_deref(), Some("spawn_without_cancel"));
         assert_eq!(
             err.to_string(),

@@ -95,14 +95,7 @@ impl LintMeta {
 pub const DOCS_URL: &str = "https://github.com/taskcheck/taskcheck/blob/main/docs/lints.md";
 
 /// Names usable as groups in `-W/-A/-D` and config.
-pub const GROUP_NAMES: &[&str] = &[
-    "lifecycle",
-    "timeouts",
-    "resources",
-    "pedantic",
-    "nursery",
-    "all",
-];
+pub const GROUP_NAMES: &[&str] = &["lifecycle", "timeouts", "resources", "pedantic", "nursery", "all"];
 
 /// Declares a lint's metadata with its docs taken from the doc comment.
 ///

@@ -28,10 +28,6 @@ impl Settings {
     /// The word segments user-added cancellation sources contribute
     /// (`my_crate::shutdown::Signal::wait` adds `wait`'s owner words `signal`, `wait`).
     pub fn extra_cancel_words(&self) -> Vec<String> {
-        self.cancellation_sources
-            .iter()
-            .filter_map(|s| s.rsplit("::").next())
-            .map(|s| s.to_lowercase())
-            .collect()
+        self.cancellation_sources.iter().filter_map(|s| s.rsplit("::").next()).map(|s| s.to_lowercase()).collect()
     }
 }

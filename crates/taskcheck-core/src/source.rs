@@ -48,16 +48,8 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(id: FileId, path: PathBuf, display: String, text: Arc<str>) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        SourceFile {
-            id,
-            path,
-            display,
-            text,
-            line_starts,
-        }
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        SourceFile { id, path, display, text, line_starts }
     }
 
     /// Number of lines in the file.
@@ -74,11 +66,7 @@ impl SourceFile {
     /// Text of 1-based `line`, without its line terminator.
     pub fn line_text(&self, line: usize) -> &str {
         let start = self.line_start(line);
-        let end = if line < self.line_starts.len() {
-            self.line_starts[line]
-        } else {
-            self.text.len()
-        };
+        let end = if line < self.line_starts.len() { self.line_starts[line] } else { self.text.len() };
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
@@ -93,11 +81,7 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let column = self.text[self.line_starts[line_idx]..byte].chars().count() + 1;
-        Pos {
-            byte,
-            line: line_idx + 1,
-            column,
-        }
+        Pos { byte, line: line_idx + 1, column }
     }
 
     /// Position from a 1-based line and a 0-based char column (proc-macro2's convention).
@@ -107,25 +91,13 @@ impl SourceFile {
         }
         let start = self.line_starts[line - 1];
         let rest = &self.text[start..];
-        let byte = rest
-            .char_indices()
-            .nth(col0)
-            .map(|(i, _)| start + i)
-            .unwrap_or(self.text.len());
-        Pos {
-            byte,
-            line,
-            column: col0 + 1,
-        }
+        let byte = rest.char_indices().nth(col0).map(|(i, _)| start + i).unwrap_or(self.text.len());
+        Pos { byte, line, column: col0 + 1 }
     }
 
     /// A span covering the byte range `lo..hi`.
     pub fn span(&self, lo: usize, hi: usize) -> Span {
-        Span {
-            file: self.id,
-            lo: self.pos(lo),
-            hi: self.pos(hi.max(lo)),
-        }
+        Span { file: self.id, lo: self.pos(lo), hi: self.pos(hi.max(lo)) }
     }
 
     /// Converts a proc-macro2 span (valid only until the thread's span data is released).
@@ -133,11 +105,7 @@ impl SourceFile {
         let (s, e) = (span.start(), span.end());
         let lo = self.pos_of_line_col(s.line, s.column);
         let hi = self.pos_of_line_col(e.line, e.column);
-        Span {
-            file: self.id,
-            lo,
-            hi: if hi.byte < lo.byte { lo } else { hi },
-        }
+        Span { file: self.id, lo, hi: if hi.byte < lo.byte { lo } else { hi } }
     }
 
     /// The text a span covers.

@@ -13,8 +13,8 @@ use super::cancel::{is_cancel_name, is_racing_method, is_signal_path, CANCEL_MET
 use super::paths::{Origin, Resolved, Resolver, UseScope};
 use super::select::{is_select_macro, parse_select, BranchKind};
 use super::spawn::{
-    is_lazy_type, is_once_initialiser, is_spawn_method, kind_of_constructor, kind_of_type,
-    spawner_of_path, Disposition, Spawner, ValueKind,
+    is_lazy_type, is_once_initialiser, is_spawn_method, kind_of_constructor, kind_of_type, spawner_of_path,
+    Disposition, Spawner, ValueKind,
 };
 use super::testcode::{is_test_file_attrs, is_test_item, is_test_path};
 
@@ -179,10 +179,8 @@ pub struct FileFacts {
 /// Module path of a crate-relative file path (`src/server/conn.rs` -> `server::conn`).
 pub fn module_of(rel_path: &str) -> String {
     let p = rel_path.trim_end_matches(".rs");
-    let p = ["src/bin/", "src/", "tests/", "examples/", "benches/"]
-        .iter()
-        .find_map(|pre| p.strip_prefix(pre))
-        .unwrap_or(p);
+    let p =
+        ["src/bin/", "src/", "tests/", "examples/", "benches/"].iter().find_map(|pre| p.strip_prefix(pre)).unwrap_or(p);
     let p = p.strip_suffix("/mod").unwrap_or(p);
     if matches!(p, "main" | "lib" | "mod") || !p.contains('/') && p.is_empty() {
         return String::new();
@@ -326,7 +324,9 @@ fn is_error_macro(n: &str) -> bool {
 
 fn is_err_ctor(e: Option<&Expr>) -> bool {
     match e {
-        Some(Expr::Call(c)) => matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err")),
+        Some(Expr::Call(c)) => {
+            matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err"))
+        }
         _ => false,
     }
 }
@@ -366,7 +366,10 @@ fn single_ident(e: &Expr) -> Option<String> {
 
 /// Whether an expression is work a spawn can take: an async block, a closure or a call.
 fn is_work(e: &Expr) -> bool {
-    matches!(e, Expr::Async(_) | Expr::Closure(_) | Expr::Call(_) | Expr::MethodCall(_) | Expr::Path(_) | Expr::Block(_))
+    matches!(
+        e,
+        Expr::Async(_) | Expr::Closure(_) | Expr::Call(_) | Expr::MethodCall(_) | Expr::Path(_) | Expr::Block(_)
+    )
 }
 
 impl<'a> Extractor<'a> {
@@ -534,7 +537,8 @@ impl<'a> Extractor<'a> {
         let in_test = self.ctx.in_test || is_test_item(attrs);
         let saved = std::mem::take(&mut self.ctx);
         self.ctx.in_test = in_test;
-        let body = self.new_body(kind, sig.ident.to_string(), self.src.span_of(sig.ident.span()), sig.asyncness.is_some());
+        let body =
+            self.new_body(kind, sig.ident.to_string(), self.src.span_of(sig.ident.span()), sig.asyncness.is_some());
         {
             let b = &mut self.facts.bodies[body];
             b.has_self = sig.receiver().is_some();
@@ -585,7 +589,15 @@ impl<'a> Extractor<'a> {
     }
 
     /// Records a spawn site and walks the spawned work as its own body.
-    fn on_spawn(&mut self, call: &Expr, spawner: Option<Spawner>, span: Span, work: &Expr, receiver_field: Option<String>, via: Option<(CallTarget, usize)>) {
+    fn on_spawn(
+        &mut self,
+        call: &Expr,
+        spawner: Option<Spawner>,
+        span: Span,
+        work: &Expr,
+        receiver_field: Option<String>,
+        via: Option<(CallTarget, usize)>,
+    ) {
         let disposition = self.marks.get(&addr(call)).copied().unwrap_or(Disposition::Kept);
         let is_async = !matches!(spawner, Some(Spawner::Thread | Spawner::Scoped | Spawner::Blocking));
         let body = self.new_body(
@@ -901,11 +913,8 @@ impl<'a> Extractor<'a> {
     }
 
     fn on_select(&mut self, sel: super::select::Select) {
-        let cancel: Vec<bool> = sel
-            .branches
-            .iter()
-            .map(|b| b.fut.as_ref().is_some_and(|f| self.is_cancel_expr(f)))
-            .collect();
+        let cancel: Vec<bool> =
+            sel.branches.iter().map(|b| b.fut.as_ref().is_some_and(|f| self.is_cancel_expr(f))).collect();
         let any_cancel = cancel.iter().any(|c| *c);
         for (b, is_cancel) in sel.branches.iter().zip(cancel) {
             if let Some(fut) = &b.fut {
@@ -950,11 +959,11 @@ impl<'a> Extractor<'a> {
                     }
                     match pat {
                         Pat::Wild(_) => mark(&mut self.marks, &init.expr, Disposition::Dropped),
-                        Pat::Ident(i) if i.subpat.is_none() => {
-                            if !mentions_ident(rest, &i.ident.to_string()) {
-                                mark(&mut self.marks, &init.expr, Disposition::Dropped);
-                            }
-                        }
+                        Pat::Ident(i) if i.subpat.is_none() => match later_use(rest, &i.ident.to_string()) {
+                            LaterUse::Dropped => mark(&mut self.marks, &init.expr, Disposition::Dropped),
+                            LaterUse::Detached => mark(&mut self.marks, &init.expr, Disposition::Detached),
+                            LaterUse::Used => {}
+                        },
                         _ => {}
                     }
                 }
@@ -1023,32 +1032,63 @@ fn handler_leaves(handler: &Expr) -> bool {
     v.found
 }
 
-/// Whether `name` is used by any of `stmts` (macro bodies included, token-wise).
-fn mentions_ident(stmts: &[Stmt], name: &str) -> bool {
+/// How the statements after `let name = ..` use the binding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LaterUse {
+    /// Not mentioned, or only passed to `drop(..)`.
+    Dropped,
+    /// Only `.detach()`ed.
+    Detached,
+    /// Used some other way (awaited, stored, passed on, ...).
+    Used,
+}
+
+/// How `stmts` use the binding `name` (macro bodies included, token-wise).
+fn later_use(stmts: &[Stmt], name: &str) -> LaterUse {
     struct Finder<'n> {
         name: &'n str,
-        found: bool,
+        used: bool,
+        detached: bool,
+    }
+    fn is_name(e: &Expr, name: &str) -> bool {
+        matches!(e, Expr::Path(p) if p.path.is_ident(name))
     }
     impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            let is_drop =
+                matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "drop"));
+            if is_drop && c.args.len() == 1 && is_name(&c.args[0], self.name) {
+                return;
+            }
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            if m.method == "detach" && is_name(&m.receiver, self.name) {
+                self.detached = true;
+                return;
+            }
+            visit::visit_expr_method_call(self, m);
+        }
         fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
             if i == self.name {
-                self.found = true;
+                self.used = true;
             }
         }
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
             if tokens_mention(m.tokens.clone(), self.name) {
-                self.found = true;
+                self.used = true;
             }
         }
     }
-    let mut f = Finder { name, found: false };
+    let mut f = Finder { name, used: false, detached: false };
     for s in stmts {
         f.visit_stmt(s);
-        if f.found {
-            return true;
-        }
     }
-    false
+    match (f.used, f.detached) {
+        (true, _) => LaterUse::Used,
+        (false, true) => LaterUse::Detached,
+        (false, false) => LaterUse::Dropped,
+    }
 }
 
 fn tokens_mention(tokens: proc_macro2::TokenStream, name: &str) -> bool {
@@ -1140,9 +1180,7 @@ fn is_early_return_guard(stmt: &Stmt) -> bool {
     if !is_once_guard_cond(&i.cond) {
         return false;
     }
-    i.then_branch.stmts.iter().any(|s| {
-        matches!(s, Stmt::Expr(Expr::Return(_), _))
-    })
+    i.then_branch.stmts.iter().any(|s| matches!(s, Stmt::Expr(Expr::Return(_), _)))
 }
 
 impl<'ast> Visit<'ast> for Extractor<'_> {
@@ -1177,7 +1215,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
-        let saved_ty = std::mem::replace(&mut self.self_ty, Some(t.ident.to_string()));
+        let saved_ty = self.self_ty.replace(t.ident.to_string());
         for item in &t.items {
             self.visit_trait_item(item);
         }
@@ -1382,6 +1420,10 @@ mod tests {
                 kept.abort();
                 let _task_handle = tokio::spawn(async {});
                 keep(_task_handle);
+                let bound = tokio::spawn(async {});
+                drop(bound);
+                let t = smol::spawn(async {});
+                t.detach();
                 drop(tokio::spawn(async {}));
                 smol::spawn(async {}).detach();
                 std::thread::Builder::new().name("w".into()).spawn(|| {}).expect("spawn");
@@ -1392,9 +1434,12 @@ mod tests {
         );
         let d: Vec<Disposition> = f.spawns.iter().map(|s| s.disposition).collect();
         use Disposition::*;
-        assert_eq!(d, [Dropped, Dropped, Dropped, Kept, Kept, Dropped, Detached, Dropped, Kept, Kept]);
-        assert_eq!(f.spawns[6].spawner, Some(Spawner::CancelOnDrop));
-        assert_eq!(f.spawns[7].spawner, Some(Spawner::Thread));
+        assert_eq!(
+            d,
+            [Dropped, Dropped, Dropped, Kept, Kept, Dropped, Detached, Dropped, Detached, Dropped, Kept, Kept]
+        );
+        assert_eq!(f.spawns[8].spawner, Some(Spawner::CancelOnDrop));
+        assert_eq!(f.spawns[9].spawner, Some(Spawner::Thread));
     }
 
     #[test]
@@ -1412,10 +1457,7 @@ mod tests {
             "#,
         );
         let s: Vec<Option<Spawner>> = f.spawns.iter().map(|s| s.spawner).collect();
-        assert_eq!(
-            s,
-            [Some(Spawner::Set), Some(Spawner::Tracker), Some(Spawner::Scoped), Some(Spawner::Blocking)]
-        );
+        assert_eq!(s, [Some(Spawner::Set), Some(Spawner::Tracker), Some(Spawner::Scoped), Some(Spawner::Blocking)]);
     }
 
     #[test]
@@ -1462,7 +1504,12 @@ mod tests {
         );
         assert!(f.spawns.iter().all(|s| s.singleton));
         let main = f.bodies.iter().find(|b| b.is_main).unwrap();
-        let raced: Vec<bool> = main.calls.iter().filter(|c| matches!(&c.target, CallTarget::Free { name, .. } if name == "serve")).map(|c| c.raced).collect();
+        let raced: Vec<bool> = main
+            .calls
+            .iter()
+            .filter(|c| matches!(&c.target, CallTarget::Free { name, .. } if name == "serve"))
+            .map(|c| c.raced)
+            .collect();
         assert_eq!(raced, [true, false]);
     }
 

@@ -162,11 +162,7 @@ impl<'a> CrateIndex<'a> {
 
     /// Loops written directly in a body.
     pub fn loops_of(&self, r: BodyRef) -> impl Iterator<Item = LoopRef> + '_ {
-        self.loops_by_owner
-            .get(&r)
-            .into_iter()
-            .flatten()
-            .map(move |&idx| LoopRef { file: r.file, idx })
+        self.loops_by_owner.get(&r).into_iter().flatten().map(move |&idx| LoopRef { file: r.file, idx })
     }
 
     /// Every loop in the crate.
@@ -202,13 +198,7 @@ impl<'a> CrateIndex<'a> {
     /// [`MAX_CANDIDATES`], respecting cargo target visibility.
     pub fn resolve(&self, from: BodyRef, call: &Call) -> Vec<BodyRef> {
         let named = |name: &str| -> Vec<BodyRef> {
-            self.by_name
-                .get(name)
-                .into_iter()
-                .flatten()
-                .copied()
-                .filter(|&c| self.visible(from, c))
-                .collect()
+            self.by_name.get(name).into_iter().flatten().copied().filter(|&c| self.visible(from, c)).collect()
         };
         let cands: Vec<BodyRef> = match &call.target {
             CallTarget::Body(b) => return vec![BodyRef { file: from.file, body: *b }],
@@ -230,28 +220,29 @@ impl<'a> CrateIndex<'a> {
                     None => all,
                 }
             }
-            CallTarget::Assoc { ty, name } => named(name)
-                .into_iter()
-                .filter(|&c| self.body(c).self_ty.as_deref() == Some(ty.as_str()))
-                .collect(),
+            CallTarget::Assoc { ty, name } => {
+                named(name).into_iter().filter(|&c| self.body(c).self_ty.as_deref() == Some(ty.as_str())).collect()
+            }
             CallTarget::SelfMethod { name, arity } => {
                 let all: Vec<BodyRef> = named(name)
                     .into_iter()
                     .filter(|&c| self.body(c).has_self && self.body(c).arity == *arity)
                     .collect();
                 let own_ty = self.body(from).self_ty.as_deref();
-                let same: Vec<BodyRef> =
-                    all.iter().copied().filter(|&c| own_ty.is_some() && self.body(c).self_ty.as_deref() == own_ty).collect();
+                let same: Vec<BodyRef> = all
+                    .iter()
+                    .copied()
+                    .filter(|&c| own_ty.is_some() && self.body(c).self_ty.as_deref() == own_ty)
+                    .collect();
                 if same.is_empty() {
                     all
                 } else {
                     same
                 }
             }
-            CallTarget::Method { name, arity } => named(name)
-                .into_iter()
-                .filter(|&c| self.body(c).has_self && self.body(c).arity == *arity)
-                .collect(),
+            CallTarget::Method { name, arity } => {
+                named(name).into_iter().filter(|&c| self.body(c).has_self && self.body(c).arity == *arity).collect()
+            }
         };
         if cands.len() > MAX_CANDIDATES {
             Vec::new()

@@ -254,11 +254,7 @@ impl Resolver {
             return LOCAL_ROOTS.contains(&root) || self.is_local_item(root);
         }
         // A glob import from this crate may bring it in.
-        self.scopes.iter().any(|s| {
-            s.globs
-                .iter()
-                .any(|g| g.first().is_some_and(|r| LOCAL_ROOTS.contains(&r.as_str())))
-        })
+        self.scopes.iter().any(|s| s.globs.iter().any(|g| g.first().is_some_and(|r| LOCAL_ROOTS.contains(&r.as_str()))))
     }
 }
 

@@ -118,11 +118,8 @@ pub fn spawner_of_path(path: &Resolved) -> Option<Spawner> {
         "actix_rt::spawn",
         "ntex_rt::spawn",
     ];
-    const BLOCKING: &[&str] = &[
-        "tokio::task::spawn_blocking",
-        "async_std::task::spawn_blocking",
-        "actix_rt::task::spawn_blocking",
-    ];
+    const BLOCKING: &[&str] =
+        &["tokio::task::spawn_blocking", "async_std::task::spawn_blocking", "actix_rt::task::spawn_blocking"];
     const CANCEL_ON_DROP: &[&str] = &[
         "smol::spawn",
         "async_global_executor::spawn",
@@ -146,19 +143,13 @@ pub fn spawner_of_path(path: &Resolved) -> Option<Spawner> {
 /// Method names that start concurrent work on any receiver (runtime handles, local
 /// sets, builders, executors, sets, scopes).
 pub fn is_spawn_method(name: &str) -> bool {
-    matches!(
-        name,
-        "spawn" | "spawn_local" | "spawn_blocking" | "spawn_pinned" | "spawn_obj" | "spawn_local_obj"
-    )
+    matches!(name, "spawn" | "spawn_local" | "spawn_blocking" | "spawn_pinned" | "spawn_obj" | "spawn_local_obj")
 }
 
 /// Names of calls and methods that evaluate a closure once for the whole process
 /// (a spawn inside them is a process-lifetime singleton).
 pub fn is_once_initialiser(name: &str) -> bool {
-    matches!(
-        name,
-        "get_or_init" | "get_or_try_init" | "call_once" | "call_once_force" | "get_or_init_blocking"
-    )
+    matches!(name, "get_or_init" | "get_or_try_init" | "call_once" | "call_once_force" | "get_or_init_blocking")
 }
 
 /// Type names whose `new(|| ..)` constructor runs its closure once (`Lazy::new`).

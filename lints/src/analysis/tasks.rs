@@ -27,7 +27,7 @@ pub struct DetachedLeak {
 #[derive(Clone, Debug)]
 pub struct ReachedLoop {
     pub at: LoopRef,
-    /// The first call on the path from the context's body, and the fn holding the loop.
+    /// The first call on the path from the context's body, and the fn it calls.
     pub via: Option<(Span, String)>,
 }
 
@@ -62,15 +62,15 @@ pub struct TaskOptions {
 }
 
 fn first_call(steps: &[Step], target: BodyRef, index: &CrateIndex<'_>) -> Option<(Span, String)> {
-    // Walk parents back to the start; return the call made from the start body.
+    // Walk parents back to the start; keep the call made from the start body and the
+    // fn it calls.
     let mut cur = steps.iter().find(|s| s.body == target)?;
-    let name = index.body(target).name.clone();
     let mut first = None;
     while let Some((parent, span)) = cur.from {
-        first = Some(span);
+        first = Some((span, index.body(cur.body).name.clone()));
         cur = steps.iter().find(|s| s.body == parent)?;
     }
-    first.map(|s| (s, name))
+    first
 }
 
 /// Runs the analysis.
@@ -85,12 +85,16 @@ pub fn analyze(index: &CrateIndex<'_>, opts: TaskOptions) -> TaskAnalysis {
             continue;
         }
         let thread = sp.spawner.is_thread();
-        let steps = index.reach(sp.body(), TASK_CALL_DEPTH, |_| true);
+        // A call raced against a cancellation source is dropped when it fires.
+        let steps = index.reach(sp.body(), TASK_CALL_DEPTH, |c| !c.raced);
         let long: Vec<ReachedLoop> = steps
             .iter()
             .flat_map(|s| index.loops_of(s.body))
-            .filter(|&l| !skip_loop(l) && index.loop_fact(l).long_running(thread))
-            .map(|l| ReachedLoop { at: l, via: first_call(&steps, BodyRef { file: l.file, body: index.loop_fact(l).owner }, index) })
+            .filter(|&l| !skip_loop(l) && !index.loop_fact(l).raced && index.loop_fact(l).long_running(thread))
+            .map(|l| ReachedLoop {
+                at: l,
+                via: first_call(&steps, BodyRef { file: l.file, body: index.loop_fact(l).owner }, index),
+            })
             .collect();
         if long.is_empty() {
             continue;
@@ -160,10 +164,7 @@ fn is_singleton(index: &CrateIndex<'_>, sp: &ResolvedSpawn<'_>) -> bool {
         return true;
     }
     let body = index.body(sp.body());
-    body.calls
-        .iter()
-        .flat_map(|c| index.resolve(sp.body(), c))
-        .any(|c| index.body(c).never_forever)
+    body.calls.iter().flat_map(|c| index.resolve(sp.body(), c)).any(|c| index.body(c).never_forever)
 }
 
 /// How a long-running loop is described in a label.

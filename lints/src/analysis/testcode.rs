@@ -21,9 +21,9 @@ fn meta_has_test(meta: &syn::Meta) -> bool {
             if list.path.is_ident("not") {
                 return false;
             }
-            let Ok(nested) = list.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-            ) else {
+            let Ok(nested) =
+                list.parse_args_with(syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+            else {
                 return false;
             };
             if list.path.is_ident("all") || list.path.is_ident("any") {

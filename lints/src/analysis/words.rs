@@ -50,9 +50,7 @@ pub fn segments(ident: &str) -> Vec<String> {
 
 /// Whether `ident` has a cancellation word segment (built-in or user-added words).
 pub fn has_cancel_word(ident: &str, extra: &[String]) -> bool {
-    segments(ident)
-        .iter()
-        .any(|s| CANCEL_WORDS.contains(&s.as_str()) || extra.iter().any(|e| e == s))
+    segments(ident).iter().any(|s| CANCEL_WORDS.contains(&s.as_str()) || extra.iter().any(|e| e == s))
 }
 
 #[cfg(test)]
