@@ -73,7 +73,12 @@ impl Analyzer for Linter {
     type Facts = FileFacts;
 
     fn analyze_file(&self, file: &FileUnit<'_>, ast: &syn::File) -> FileFacts {
-        analysis::facts::extract(file.source, file.rel_path, ast, &self.extra_words)
+        let mut facts = analysis::facts::extract(file.source, file.rel_path, ast, &self.extra_words);
+        // A cargo-fuzz crate (`fuzz/Cargo.toml`) is harness code, like `benches/`.
+        if file.crate_root.and_then(|r| r.file_name()).is_some_and(|n| n == "fuzz") {
+            facts.is_test_file = true;
+        }
+        facts
     }
 
     fn check_crate(&self, krate: &Crate<'_, FileFacts>) -> Vec<Diagnostic> {

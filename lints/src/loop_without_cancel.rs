@@ -129,12 +129,8 @@ impl Lint for LoopWithoutCancel {
             };
             let mut d = Diagnostic::new(self.meta().name, message, fact.span, label);
             for exit in &fact.error_exits {
-                let what = if index.files[exit.file.0 as usize].0.source.snippet(exit) == "?" {
-                    "ends here only on error"
-                } else {
-                    "ends here only on error or panic"
-                };
-                d = d.with_label(*exit, what);
+                let what = if exit.panics { "ends here only on panic" } else { "ends here only on error" };
+                d = d.with_label(exit.span, what);
             }
             match ctx {
                 LoopContext::Thread { spawn } if !spawn.contains(&fact.span) => {

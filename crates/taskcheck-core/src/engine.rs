@@ -388,16 +388,35 @@ fn analyze_one<A: Analyzer>(
         Ok(Ok(facts)) => (Some(facts), vec![]),
         Ok(Err(d)) => (None, vec![*d]),
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
+            let what = panic_text(&*panic);
             let span = source.span(0, 0);
             let msg = format!("internal error while analysing `{}`: {what}", source.display);
             (None, vec![Diagnostic::input_error("internal", msg, span)])
         }
     }
+}
+
+/// Runs the crate-wide join; a panic in it becomes one internal-error diagnostic on the
+/// crate's first file instead of ending the whole run.
+fn check_crate_guarded<A: Analyzer>(analyzer: &A, krate: &Crate<'_, A::Facts>) -> Vec<Diagnostic> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyzer.check_crate(krate))) {
+        Ok(found) => found,
+        Err(panic) => {
+            let Some((first, _)) = krate.files.first() else { return Vec::new() };
+            let what = panic_text(&*panic);
+            let root = krate.root.map_or_else(|| first.source.display.clone(), |r| r.display().to_string());
+            let msg = format!("internal error while checking the crate at `{root}`: {what}");
+            vec![Diagnostic::input_error("internal", msg, first.source.span(0, 0))]
+        }
+    }
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }
 
 fn rel_path(source: &SourceFile, root: Option<&Path>) -> String {
@@ -433,7 +452,8 @@ fn finish<A: Analyzer>(analyzer: &A, prepared: Vec<Prepared>, levels: &Levels, o
         }
     }
     let crates: Vec<Crate<'_, A::Facts>> = by_crate.into_iter().map(|(root, files)| Crate { root, files }).collect();
-    let found: Vec<Vec<Diagnostic>> = with_pool(opts, || crates.par_iter().map(|k| analyzer.check_crate(k)).collect());
+    let found: Vec<Vec<Diagnostic>> =
+        with_pool(opts, || crates.par_iter().map(|k| check_crate_guarded(analyzer, k)).collect());
 
     let reported: Vec<bool> = prepared.iter().map(|p| p.reported).collect();
     for d in found.into_iter().flatten() {

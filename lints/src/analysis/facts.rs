@@ -83,7 +83,7 @@ pub struct Call {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallTarget {
     /// `f(..)`, `worker::f(..)`, `crate::a::f(..)`; qualifier = last module segment.
-    Free { name: String, qualifier: Option<String> },
+    Free { name: String, qualifier: Option<String>, arity: usize },
     /// `Type::f(..)` or `Self::f(..)`.
     Assoc { ty: String, name: String },
     /// `self.m(..)`.
@@ -105,7 +105,7 @@ pub struct LoopFact {
     /// A `break` targeting it, a non-`Err` `return`, or a diverging exit call.
     pub normal_exit: bool,
     /// `?`, `return Err(..)`, `bail!`, `panic!`, `unwrap()`, `expect()`.
-    pub error_exits: Vec<Span>,
+    pub error_exits: Vec<ErrorExit>,
     /// The body has an await point or a blocking call.
     pub awaits_or_blocks: bool,
     /// A `select!` branch on a cancellation source whose handler does not leave the loop.
@@ -127,6 +127,15 @@ impl LoopFact {
     pub fn long_running(&self, in_thread: bool) -> bool {
         self.infinite && !self.normal_exit && (self.awaits_or_blocks || in_thread && !self.any_exit())
     }
+}
+
+/// A way out of a loop that only fires on failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorExit {
+    pub span: Span,
+    /// `true` for a panic path (`panic!`, `unwrap()`, `expect()`, `assert!`), `false`
+    /// for an error return (`?`, `return Err(..)`, `bail!`).
+    pub panics: bool,
 }
 
 /// A place that starts concurrent work.
@@ -450,10 +459,11 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    fn error_exit(&mut self, span: Span) {
+    fn error_exit(&mut self, span: Span, panics: bool) {
+        let exit = ErrorExit { span, panics };
         self.all_frames(|l| {
-            if !l.error_exits.contains(&span) {
-                l.error_exits.push(span)
+            if !l.error_exits.contains(&exit) {
+                l.error_exits.push(exit)
             }
         });
     }
@@ -463,15 +473,18 @@ impl<'a> Extractor<'a> {
     }
 
     fn break_to(&mut self, label: Option<&syn::Lifetime>) {
-        let target = match label {
+        // `break 'outer` leaves every loop from `'outer` inwards.
+        let from = match label {
             Some(l) => {
                 let name = l.ident.to_string();
-                self.ctx.frames.iter().rev().find(|f| f.label.as_deref() == Some(name.as_str()))
+                self.ctx.frames.iter().rposition(|f| f.label.as_deref() == Some(name.as_str()))
             }
-            None => self.ctx.frames.last(),
+            None => self.ctx.frames.len().checked_sub(1),
         };
-        if let Some(f) = target {
-            self.facts.loops[f.idx].normal_exit = true;
+        if let Some(from) = from {
+            for f in &self.ctx.frames[from..] {
+                self.facts.loops[f.idx].normal_exit = true;
+            }
         }
     }
 
@@ -565,7 +578,7 @@ impl<'a> Extractor<'a> {
         self.facts.bodies[self.ctx.body].calls.push(Call { target, span, raced });
     }
 
-    fn call_target_of_path(&self, r: &Resolved) -> Option<CallTarget> {
+    fn call_target_of_path(&self, r: &Resolved, arity: usize) -> Option<CallTarget> {
         let segs = &r.segments;
         let name = segs.last()?.clone();
         match r.origin {
@@ -581,9 +594,9 @@ impl<'a> Extractor<'a> {
                         return Some(CallTarget::Assoc { ty: owner.clone(), name });
                     }
                     let qualifier = (!matches!(owner.as_str(), "crate" | "self" | "super")).then(|| owner.clone());
-                    return Some(CallTarget::Free { name, qualifier });
+                    return Some(CallTarget::Free { name, qualifier, arity });
                 }
-                Some(CallTarget::Free { name, qualifier: None })
+                Some(CallTarget::Free { name, qualifier: None, arity })
             }
         }
     }
@@ -741,7 +754,7 @@ impl<'a> Extractor<'a> {
         if is_signal_path(&r) {
             self.awaits();
         }
-        if let Some(target) = self.call_target_of_path(&r) {
+        if let Some(target) = self.call_target_of_path(&r, c.args.len()) {
             // A closure or async block handed to a crate-local fn may be spawned by it
             // (a spawn wrapper such as `crate::rt::spawn(fut)`); the join decides.
             let mut pending = false;
@@ -811,7 +824,7 @@ impl<'a> Extractor<'a> {
             return;
         }
         if name == "unwrap" || name == "expect" {
-            self.error_exit(span);
+            self.error_exit(span, true);
         }
         if is_blocking_name(&name) {
             self.awaits();
@@ -873,7 +886,8 @@ impl<'a> Extractor<'a> {
             self.awaits();
         }
         if is_error_macro(&last) {
-            self.error_exit(span);
+            let panics = !matches!(last.as_str(), "bail" | "ensure");
+            self.error_exit(span, panics);
         }
         if let Ok(args) = mac.parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated) {
             for a in &args {
@@ -923,7 +937,12 @@ impl<'a> Extractor<'a> {
                 if let Some(cond) = &b.cond {
                     self.visit_expr(cond);
                 }
-                if is_cancel && b.cond.is_none() && b.kind == BranchKind::Future && !handler_leaves(&b.handler) {
+                // Only a future created afresh each iteration (`token.cancelled()`) fires again at
+                // once after cancellation; a persistent one polled through `&mut` is usually
+                // fused (the graceful-shutdown loops of axum and tonic).
+                let fresh = !matches!(fut, Expr::Reference(_));
+                if is_cancel && fresh && b.cond.is_none() && b.kind == BranchKind::Future && !handler_leaves(&b.handler)
+                {
                     if let Some(top) = self.ctx.frames.last() {
                         let span = self.span(fut.span());
                         let l = &mut self.facts.loops[top.idx];
@@ -1355,7 +1374,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             Expr::Return(r) => {
                 if is_err_ctor(r.expr.as_deref()) {
                     let span = self.span(r.span());
-                    self.error_exit(span);
+                    self.error_exit(span, false);
                 } else {
                     let frames = self.ctx.frames.clone();
                     for f in frames {
@@ -1368,7 +1387,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             Expr::Try(t) => {
                 let span = self.span(t.question_token.span);
-                self.error_exit(span);
+                self.error_exit(span, false);
                 self.visit_expr(&t.expr);
             }
             Expr::Await(a) => {
@@ -1476,7 +1495,7 @@ mod tests {
         );
         let l = &f.loops;
         assert!(l[0].long_running(false) && l[0].error_exits.len() == 1);
-        assert!(l[1].normal_exit && !l[2].normal_exit);
+        assert!(l[1].normal_exit && l[2].normal_exit);
         assert!(l[3].normal_exit && l[3].cancel_no_leave.is_none());
         assert!(!l[4].normal_exit && l[4].cancel_no_leave.is_some());
         assert!(!l[5].infinite);

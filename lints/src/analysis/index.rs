@@ -202,22 +202,28 @@ impl<'a> CrateIndex<'a> {
         };
         let cands: Vec<BodyRef> = match &call.target {
             CallTarget::Body(b) => return vec![BodyRef { file: from.file, body: *b }],
-            CallTarget::Free { name, qualifier } => {
-                let all: Vec<BodyRef> = named(name).into_iter().filter(|&c| self.body(c).self_ty.is_none()).collect();
-                match qualifier {
-                    Some(q) => {
-                        let narrowed: Vec<BodyRef> = all
-                            .iter()
-                            .copied()
-                            .filter(|&c| self.body(c).module.rsplit("::").next() == Some(q.as_str()))
-                            .collect();
-                        if narrowed.is_empty() {
-                            all
-                        } else {
-                            narrowed
-                        }
-                    }
-                    None => all,
+            CallTarget::Free { name, qualifier, arity } => {
+                let all: Vec<BodyRef> = named(name)
+                    .into_iter()
+                    .filter(|&c| self.body(c).self_ty.is_none() && self.body(c).arity == *arity)
+                    .collect();
+                let narrowed: Vec<BodyRef> = match qualifier {
+                    Some(q) => all
+                        .iter()
+                        .copied()
+                        .filter(|&c| self.body(c).module.rsplit("::").next() == Some(q.as_str()))
+                        .collect(),
+                    // An unqualified name defined in the caller's own module shadows the rest.
+                    None => all
+                        .iter()
+                        .copied()
+                        .filter(|&c| c.file == from.file && self.body(c).module == self.body(from).module)
+                        .collect(),
+                };
+                if narrowed.is_empty() {
+                    all
+                } else {
+                    narrowed
                 }
             }
             CallTarget::Assoc { ty, name } => {

@@ -104,6 +104,9 @@ pub fn analyze(index: &CrateIndex<'_>, opts: TaskOptions) -> TaskAnalysis {
             let offending: Vec<ReachedLoop> = long
                 .iter()
                 .filter(|l| !sp.site.cancel_moved_in || !index.loop_fact(l.at).any_exit())
+                // A loop whose cancellation branch does not leave it is its own, more precise
+                // finding (`loop_without_cancel` (d)): one finding per bug.
+                .filter(|l| index.loop_fact(l.at).cancel_no_leave.is_none())
                 .cloned()
                 .collect();
             if !offending.is_empty() {

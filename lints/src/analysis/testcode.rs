@@ -50,9 +50,10 @@ pub fn is_test_file_attrs(attrs: &[Attribute]) -> bool {
     attrs.iter().any(|a| matches!(a.style, syn::AttrStyle::Inner(_)) && cfg_mentions_test(a))
 }
 
-/// Whether a crate-relative path is test code by location (`tests/`, `benches/`).
+/// Whether a crate-relative path is test code by location: `tests/`, `benches/`, and
+/// `fuzz/` (cargo-fuzz harnesses loop forever by design).
 pub fn is_test_path(rel_path: &str) -> bool {
-    rel_path.starts_with("tests/") || rel_path.starts_with("benches/")
+    ["tests/", "benches/", "fuzz/"].iter().any(|p| rel_path.starts_with(p))
 }
 
 #[cfg(test)]
@@ -79,6 +80,7 @@ mod tests {
     fn recognises_test_paths() {
         assert!(is_test_path("tests/integration.rs"));
         assert!(is_test_path("benches/throughput.rs"));
+        assert!(is_test_path("fuzz/fuzz_targets/parse.rs"));
         assert!(!is_test_path("src/tests_util.rs"));
     }
 }
