@@ -328,3 +328,170 @@ fn test_files(files: &[(&FileUnit<'_>, &FileFacts)]) -> Vec<bool> {
     }
     test
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::analysis::facts::extract;
+    use taskcheck_core::{FileId, SourceFile};
+
+    /// Sources and facts of a small crate given as `(crate-relative path, text)`.
+    pub(crate) struct Fixture {
+        pub sources: Vec<SourceFile>,
+        pub rels: Vec<String>,
+        pub facts: Vec<FileFacts>,
+    }
+
+    impl Fixture {
+        pub(crate) fn new(files: &[(&str, &str)]) -> Self {
+            let sources: Vec<SourceFile> = files
+                .iter()
+                .enumerate()
+                .map(|(i, (p, t))| SourceFile::new(FileId(i as u32), p.into(), p.to_string(), (*t).into()))
+                .collect();
+            let facts = sources
+                .iter()
+                .zip(files)
+                .map(|(s, (p, _))| extract(s, p, &syn::parse_file(&s.text).unwrap(), &[]))
+                .collect();
+            Fixture { rels: files.iter().map(|(p, _)| p.to_string()).collect(), sources, facts }
+        }
+
+        pub(crate) fn units(&self) -> Vec<FileUnit<'_>> {
+            self.sources
+                .iter()
+                .zip(&self.rels)
+                .map(|(s, r)| FileUnit { source: s, crate_root: None, rel_path: r })
+                .collect()
+        }
+    }
+
+    pub(crate) fn index<'a>(units: &'a [FileUnit<'a>], fx: &'a Fixture) -> CrateIndex<'a> {
+        CrateIndex::new(units.iter().zip(&fx.facts).collect())
+    }
+
+    fn body_named(idx: &CrateIndex<'_>, name: &str) -> BodyRef {
+        for (fi, (_, f)) in idx.files.iter().enumerate() {
+            if let Some(bi) = f.bodies.iter().position(|b| b.name == name) {
+                return BodyRef { file: fi, body: bi };
+            }
+        }
+        panic!("no body {name}")
+    }
+
+    fn callees(idx: &CrateIndex<'_>, from: &str) -> Vec<String> {
+        let b = body_named(idx, from);
+        let mut out: Vec<String> = idx
+            .body(b)
+            .calls
+            .iter()
+            .flat_map(|c| idx.resolve(b, c))
+            .map(|c| format!("{}:{}", idx.files[c.file].0.rel_path, idx.body(c).name))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn resolves_across_files_by_path_method_and_self() {
+        let fx = Fixture::new(&[
+            (
+                "src/main.rs",
+                "mod worker; use crate::worker::Worker;
+                 async fn start(w: Worker) { worker::run(1).await; w.poll(); Worker::new(); tokio::spawn(x()); }",
+            ),
+            (
+                "src/worker.rs",
+                "pub struct Worker;
+                 impl Worker { pub fn new() -> Self { Worker } pub fn poll(&self) { self.step(); } fn step(&self) {} }
+                 pub async fn run(n: u32) {}",
+            ),
+        ]);
+        let units = fx.units();
+        let idx = index(&units, &fx);
+        assert_eq!(callees(&idx, "start"), ["src/worker.rs:new", "src/worker.rs:poll", "src/worker.rs:run"]);
+        assert_eq!(callees(&idx, "poll"), ["src/worker.rs:step"]);
+    }
+
+    #[test]
+    fn never_resolves_into_other_crates_or_past_three_candidates() {
+        let many: String = (0..4).map(|i| format!("struct T{i}; impl T{i} {{ fn go(&self) {{}} }}\n")).collect();
+        let fx = Fixture::new(&[
+            ("src/main.rs", "use tokio::spawn; fn start(x: X) { spawn(async {}); x.go(); helper(); }"),
+            ("src/many.rs", &many),
+            ("src/other.rs", "pub fn spawn(f: F) {}"),
+        ]);
+        let units = fx.units();
+        let idx = index(&units, &fx);
+        // `spawn` is imported from tokio; `go` has 4 candidates; `helper` is not defined.
+        assert!(callees(&idx, "start").is_empty());
+    }
+
+    #[test]
+    fn same_module_definition_shadows_and_arity_must_match() {
+        let fx = Fixture::new(&[
+            ("src/a.rs", "fn serve(l: L, s: S) {} fn main_a() { serve(l, s); }"),
+            ("src/b.rs", "pub fn serve(l: L, s: S) {} pub fn serve1(l: L) {}"),
+        ]);
+        let units = fx.units();
+        let idx = index(&units, &fx);
+        assert_eq!(callees(&idx, "main_a"), ["src/a.rs:serve"]);
+    }
+
+    #[test]
+    fn src_never_sees_tests_and_examples() {
+        let fx = Fixture::new(&[
+            ("src/lib.rs", "pub fn run() { helper(); } pub fn shared() {}"),
+            ("tests/it.rs", "use crate::helper; fn helper() {} fn t() { shared(); helper(); }"),
+        ]);
+        let units = fx.units();
+        let idx = index(&units, &fx);
+        assert!(callees(&idx, "run").is_empty());
+        assert_eq!(callees(&idx, "t"), ["tests/it.rs:helper"]);
+    }
+
+    #[test]
+    fn test_modules_through_the_module_tree() {
+        let fx = Fixture::new(&[
+            ("src/lib.rs", "mod net; #[cfg(test)] mod tests;"),
+            ("src/net.rs", "#[cfg(test)] mod tests; pub fn f() {}"),
+            ("src/net/tests.rs", "fn t() {}"),
+            ("src/net/tests/helpers.rs", "fn h() {}"),
+            ("src/tests/mod.rs", "fn t() {}"),
+        ]);
+        let units = fx.units();
+        let idx = index(&units, &fx);
+        let test: Vec<bool> = (0..5).map(|i| idx.is_test_body(BodyRef { file: i, body: 0 })).collect();
+        assert_eq!(test, [false, false, true, true, true]);
+    }
+
+    #[test]
+    fn spawn_wrappers_resolve_across_files() {
+        let fx = Fixture::new(&[
+            ("src/rt.rs", "pub fn spawn<F: Future>(fut: F) { tokio::spawn(fut); }"),
+            (
+                "src/main.rs",
+                "mod rt; fn start() { crate::rt::spawn(async move { loop { tick().await } }); retry(|| go()); }",
+            ),
+        ]);
+        let units = fx.units();
+        let idx = index(&units, &fx);
+        let wrapped: Vec<_> = idx.spawns.iter().filter(|s| s.site.via.is_some()).collect();
+        assert_eq!(wrapped.len(), 1);
+        assert_eq!(wrapped[0].spawner, Spawner::Task);
+        assert_eq!(wrapped[0].disposition, Disposition::Dropped);
+        assert!(wrapped[0].is_detached());
+    }
+
+    #[test]
+    fn reach_follows_calls_to_the_depth_limit() {
+        let fx = Fixture::new(&[("src/lib.rs", "fn a() { b(); } fn b() { c(); } fn c() { d(); } fn d() {}")]);
+        let units = fx.units();
+        let idx = index(&units, &fx);
+        let names = |depth| -> Vec<String> {
+            idx.reach(body_named(&idx, "a"), depth, |_| true).iter().map(|s| idx.body(s.body).name.clone()).collect()
+        };
+        assert_eq!(names(2), ["a", "b", "c"]);
+        assert_eq!(names(3), ["a", "b", "c", "d"]);
+    }
+}

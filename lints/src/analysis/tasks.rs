@@ -178,3 +178,87 @@ pub fn loop_label(fact: &super::facts::LoopFact) -> &'static str {
         "this loop only ends on error or panic"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::index::tests::{index, Fixture};
+
+    fn run(files: &[(&str, &str)]) -> (Vec<usize>, Vec<(usize, String)>) {
+        let fx = Fixture::new(files);
+        let units = fx.units();
+        let idx = index(&units, &fx);
+        let a = analyze(&idx, TaskOptions::default());
+        let detached = a.detached.iter().map(|d| idx.spawns[d.spawn].site.span.lo.line).collect();
+        let contexts = a
+            .contexts
+            .iter()
+            .filter(|(l, _)| !a.covered.contains(l))
+            .map(|(l, c)| {
+                let kind = match c {
+                    LoopContext::Thread { .. } => "thread",
+                    LoopContext::Tracker { .. } => "tracker",
+                    LoopContext::Main { .. } => "main",
+                    LoopContext::StrictAsync => "strict",
+                };
+                (idx.loop_fact(*l).span.lo.line, kind.to_string())
+            })
+            .collect();
+        (detached, contexts)
+    }
+
+    #[test]
+    fn detached_task_with_loop_in_another_file() {
+        let (detached, contexts) = run(&[
+            ("src/main.rs", "mod w;\nfn start() {\n    tokio::spawn(w::run());\n}"),
+            ("src/w.rs", "pub async fn run() {\n    loop { tick().await; }\n}"),
+        ]);
+        assert_eq!(detached, [3]);
+        assert!(contexts.is_empty(), "lint 1 stays silent on a loop lint 2 labels");
+    }
+
+    #[test]
+    fn kept_threads_and_tracker_tasks_are_loop_contexts() {
+        let (detached, contexts) = run(&[(
+            "src/lib.rs",
+            "fn a(tracker: TaskTracker) {\n    let h = std::thread::spawn(|| loop { work(); });\n    h.join();\n    tracker.spawn(async { loop { tick().await } });\n}",
+        )]);
+        assert!(detached.is_empty());
+        assert_eq!(contexts, [(2, "thread".to_string()), (4, "tracker".to_string())]);
+    }
+
+    #[test]
+    fn main_loops_unless_raced() {
+        let (_, contexts) = run(&[(
+            "src/main.rs",
+            "async fn serve() {\n    loop { accept().await; }\n}\nasync fn other() {\n    loop { accept().await; }\n}\n#[tokio::main]\nasync fn main() {\n    tokio::select! { _ = serve() => {}, _ = tokio::signal::ctrl_c() => {} }\n    other().await;\n}",
+        )]);
+        assert_eq!(contexts, [(5, "main".to_string())]);
+    }
+
+    #[test]
+    fn cancellation_moved_in_clears_loops_that_can_exit() {
+        let (detached, _) = run(&[(
+            "src/lib.rs",
+            "fn a(stop: Arc<AtomicBool>, shutdown: Token) {
+                 std::thread::spawn(move || loop { let j = rx.recv()?; if stop.load(SeqCst) { work(j) } });
+                 std::thread::spawn(move || loop { check(&shutdown); });
+             }",
+        )]);
+        assert_eq!(detached, [3], "a loop with no exit at all is flagged even with a stop flag moved in");
+    }
+
+    #[test]
+    fn singletons_and_test_code_are_skipped() {
+        let (detached, contexts) = run(&[(
+            "src/lib.rs",
+            "fn r() { R.get_or_init(|| { std::thread::spawn(|| loop { poll() }); }); }
+             #[cfg(test)] mod tests { fn t() { tokio::spawn(async { loop { tick().await } }); } }
+             /// Reaps zombies forever.
+             fn reap() -> ! { loop { wait() } }
+             fn start() { std::thread::spawn(|| reap()); }",
+        )]);
+        assert!(detached.is_empty());
+        assert!(contexts.is_empty());
+    }
+}
