@@ -709,11 +709,7 @@ impl<'a> Extractor<'a> {
                 }
                 _ => (default, None),
             },
-            Expr::Call(c) => match &*c.func {
-                // `tokio::runtime::Handle::current().spawn(..)`
-                Expr::Path(_) => (default, None),
-                _ => (default, None),
-            },
+            // `tokio::runtime::Handle::current().spawn(..)` and anything else: a runtime handle.
             _ => (default, None),
         }
     }
