@@ -30,3 +30,26 @@ pub fn is_cancel_name(ident: &str, extra: &[String]) -> bool {
 pub fn is_racing_method(name: &str) -> bool {
     matches!(name, "run_until_cancelled" | "run_until_cancelled_owned" | "with_graceful_shutdown")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::paths::{Resolver, UseScope};
+
+    #[test]
+    fn signal_paths_after_resolution() {
+        let file = syn::parse_file("use tokio::signal::ctrl_c;").unwrap();
+        let mut r = Resolver::default();
+        r.push(UseScope::from_items(&file.items));
+        assert!(is_signal_path(&r.resolve(&syn::parse_str("ctrl_c").unwrap())));
+        assert!(!is_signal_path(&r.resolve(&syn::parse_str("tokio::time::sleep").unwrap())));
+    }
+
+    #[test]
+    fn names_and_racing_methods() {
+        assert!(is_cancel_name("shutdown_rx", &[]));
+        assert!(!is_cancel_name("stopwatch", &[]));
+        assert!(is_racing_method("with_graceful_shutdown"));
+        assert!(!is_racing_method("await_shutdown"));
+    }
+}

@@ -156,3 +156,44 @@ pub fn is_once_initialiser(name: &str) -> bool {
 pub fn is_lazy_type(name: &str) -> bool {
     matches!(name, "Lazy" | "LazyLock" | "LazyCell" | "OnceCell" | "OnceLock")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::paths::{Resolver, UseScope};
+
+    fn resolve(uses: &str, path: &str) -> Resolved {
+        let file = syn::parse_file(uses).unwrap();
+        let mut r = Resolver::default();
+        r.push(UseScope::from_items(&file.items));
+        r.resolve(&syn::parse_str(path).unwrap())
+    }
+
+    #[test]
+    fn spawners_by_resolved_path() {
+        assert_eq!(spawner_of_path(&resolve("", "tokio::spawn")), Some(Spawner::Task));
+        assert_eq!(spawner_of_path(&resolve("use tokio::task;", "task::spawn")), Some(Spawner::Task));
+        assert_eq!(
+            spawner_of_path(&resolve("use tokio::task::spawn_blocking;", "spawn_blocking")),
+            Some(Spawner::Blocking)
+        );
+        assert_eq!(spawner_of_path(&resolve("use std::thread;", "thread::spawn")), Some(Spawner::Thread));
+        assert_eq!(spawner_of_path(&resolve("", "smol::spawn")), Some(Spawner::CancelOnDrop));
+        assert_eq!(spawner_of_path(&resolve("use actix_web::rt;", "rt::spawn")), Some(Spawner::Task));
+        // An unresolved bare `spawn` is not guessed.
+        assert_eq!(spawner_of_path(&resolve("", "spawn")), None);
+    }
+
+    #[test]
+    fn value_kinds_through_wrappers() {
+        let ty: syn::Type = syn::parse_str("Arc<Mutex<Option<JoinSet<()>>>>").unwrap();
+        assert_eq!(kind_of_type(&ty), Some(ValueKind::TaskSet));
+        let ty: syn::Type = syn::parse_str("&std::thread::Scope<'_, '_>").unwrap();
+        assert_eq!(kind_of_type(&ty), Some(ValueKind::Scope));
+        assert_eq!(
+            kind_of_constructor(&resolve("use tokio_util::sync::CancellationToken;", "CancellationToken::new")),
+            Some(ValueKind::Cancel)
+        );
+        assert_eq!(kind_of_constructor(&resolve("", "Vec::new")), None);
+    }
+}
