@@ -476,3 +476,98 @@ fn finish<A: Analyzer>(analyzer: &A, prepared: Vec<Prepared>, levels: &Levels, o
     let sources = SourceMap::new(prepared.into_iter().map(|p| p.source).collect());
     Run { sources, diagnostics, files_linted, crate_roots }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::levels::LevelFlag;
+    use crate::lint::{FixAvailability, Group, LintMeta, Tier};
+
+    static FNS: LintMeta = LintMeta {
+        name: "every_fn",
+        group: Group::Lifecycle,
+        tier: Tier::Default,
+        default_level: Level::Warn,
+        fix: FixAvailability::None,
+        summary: "",
+        docs: "",
+    };
+
+    /// Reports every fn name, from facts extracted per file and joined per crate.
+    struct EveryFn;
+
+    impl Analyzer for EveryFn {
+        type Facts = Vec<crate::Span>;
+        fn analyze_file(&self, file: &FileUnit<'_>, ast: &syn::File) -> Self::Facts {
+            ast.items
+                .iter()
+                .filter_map(|i| match i {
+                    syn::Item::Fn(f) => Some(file.source.span_of(f.sig.ident.span())),
+                    _ => None,
+                })
+                .collect()
+        }
+        fn check_crate(&self, krate: &Crate<'_, Self::Facts>) -> Vec<Diagnostic> {
+            krate
+                .files
+                .iter()
+                .flat_map(|(_, spans)| spans.iter().map(|s| Diagnostic::new("every_fn", "a fn", *s, "")))
+                .collect()
+        }
+    }
+
+    fn levels(flags: &[LevelFlag]) -> Levels {
+        Levels::resolve(&[&FNS], flags).unwrap()
+    }
+
+    #[test]
+    fn joins_sorts_and_reports_parse_errors() {
+        let files = vec![
+            (PathBuf::from("b.rs"), "fn z() {}\nfn a() {}".to_string()),
+            (PathBuf::from("a.rs"), "fn q() {}".to_string()),
+            (PathBuf::from("bad.rs"), "fn (".to_string()),
+        ];
+        let run = run_sources(&EveryFn, &files, &levels(&[]));
+        let got: Vec<(String, usize, &str)> = run
+            .diagnostics
+            .iter()
+            .map(|d| (run.sources.get(d.primary.span.file).display.clone(), d.primary.span.lo.line, d.lint))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a.rs".into(), 1, "every_fn"),
+                ("b.rs".into(), 1, "every_fn"),
+                ("b.rs".into(), 2, "every_fn"),
+                ("bad.rs".into(), 1, "parse")
+            ]
+        );
+        assert!(run.diagnostics[3].is_input_error());
+        assert_eq!(run.files_linted, 2);
+    }
+
+    #[test]
+    fn levels_filter_and_promote() {
+        let files = vec![(PathBuf::from("a.rs"), "fn q() {}".to_string())];
+        let allowed = run_sources(&EveryFn, &files, &levels(&[LevelFlag::new(Level::Allow, "all")]));
+        assert!(allowed.diagnostics.is_empty());
+        let denied = run_sources(&EveryFn, &files, &levels(&[LevelFlag::new(Level::Deny, "warnings")]));
+        assert_eq!(denied.count(Level::Deny), 1);
+    }
+
+    #[test]
+    fn walks_directories_in_parallel_with_identical_results() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..20 {
+            std::fs::write(dir.path().join(format!("f{i:02}.rs")), format!("fn f{i}() {{}}\nfn g{i}() {{}}")).unwrap();
+        }
+        std::fs::write(dir.path().join("notes.txt"), "fn not_rust() {}").unwrap();
+        let opts = |jobs| Options { jobs: Some(jobs), package_context: false, ..Options::default() };
+        let paths = [dir.path().to_path_buf()];
+        let one = run(&EveryFn, &paths, &levels(&[]), &opts(1));
+        let two = run(&EveryFn, &paths, &levels(&[]), &opts(2));
+        assert_eq!(one.diagnostics.len(), 40);
+        assert_eq!(one.diagnostics, two.diagnostics);
+        assert_eq!(one.files_linted, 20);
+    }
+}
