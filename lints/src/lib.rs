@@ -3,6 +3,7 @@
 
 pub mod analysis;
 
+mod blocking_sleep_in_async;
 mod loop_without_cancel;
 mod spawn_without_cancel;
 
@@ -27,7 +28,11 @@ pub trait Lint: Sync {
 }
 
 /// Every lint, in catalogue order. A test checks that each `src/<lint>.rs` is listed.
-pub static LINTS: &[&dyn Lint] = &[&loop_without_cancel::LoopWithoutCancel, &spawn_without_cancel::SpawnWithoutCancel];
+pub static LINTS: &[&dyn Lint] = &[
+    &loop_without_cancel::LoopWithoutCancel,
+    &spawn_without_cancel::SpawnWithoutCancel,
+    &blocking_sleep_in_async::BlockingSleepInAsync,
+];
 
 /// Metadata of every lint.
 pub fn all_metas() -> Vec<&'static LintMeta> {

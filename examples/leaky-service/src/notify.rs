@@ -108,7 +108,7 @@ impl Notifier {
         self.sms_slot_tx.send(()).await?;
         let form = [("to", phone), ("text", text)];
         let result = self.http.post(gateway).form(&form).send().await.and_then(|r| r.error_for_status());
-        // LATER(blocking_sleep_in_async): the gateway's rate limit, enforced
+        // BUG(blocking_sleep_in_async): the gateway's rate limit, enforced
         // by blocking a runtime worker thread.
         std::thread::sleep(Duration::from_millis(100));
         self.sms_slot_rx.lock().await.recv().await;

@@ -183,6 +183,15 @@ pub struct FileFacts {
     pub spawns: Vec<SpawnSite>,
     /// Struct fields and statics whose type matters to spawns (`JoinSet`, `TaskTracker`).
     pub field_kinds: Vec<(String, ValueKind)>,
+    /// Calls of `std::thread::sleep` whose nearest enclosing fn-like is async.
+    pub blocking_sleeps: Vec<Site>,
+}
+
+/// A call site recorded for a lint, with the body it is in.
+#[derive(Clone, Copy, Debug)]
+pub struct Site {
+    pub owner: BodyId,
+    pub span: Span,
 }
 
 /// Module path of a crate-relative file path (`src/server/conn.rs` -> `server::conn`).
@@ -227,6 +236,7 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
             loops: Vec::new(),
             spawns: Vec::new(),
             field_kinds: kinds.found.clone(),
+            blocking_sleeps: Vec::new(),
         },
         field_kinds: kinds.found.into_iter().collect(),
         ctx: Ctx::default(),
@@ -235,6 +245,7 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
         module: if module.is_empty() { vec![] } else { vec![module] },
         self_ty: None,
         scope_closure: false,
+        block_on_arg: false,
     };
     let file_span = src.span(0, 0);
     x.ctx.body = x.new_body(BodyKind::Items, String::new(), file_span, false);
@@ -301,6 +312,9 @@ struct Extractor<'a> {
     self_ty: Option<String>,
     /// The next closure's first parameter is a scope (`thread::scope(|s| ..)`).
     scope_closure: bool,
+    /// The next async block is the direct argument of `block_on`: it runs on a thread
+    /// that may block, so it does not count as async code.
+    block_on_arg: bool,
 }
 
 fn addr(e: &Expr) -> usize {
@@ -730,6 +744,9 @@ impl<'a> Extractor<'a> {
                 return;
             }
         }
+        if r.is("std::thread::sleep") && self.ctx.is_async {
+            self.facts.blocking_sleeps.push(Site { owner: self.ctx.body, span: callee_span });
+        }
         let last = r.last().to_string();
         if last == "drop" && (r.origin == Origin::Unknown || r.is("std::mem::drop")) && c.args.len() == 1 {
             let root = handle_root(&c.args[0]);
@@ -780,7 +797,9 @@ impl<'a> Extractor<'a> {
             |s| {
                 s.scope_closure = scope;
                 for a in &c.args {
+                    s.block_on_arg = last == "block_on" && matches!(a, Expr::Async(_));
                     s.visit_expr(a);
+                    s.block_on_arg = false;
                 }
                 s.scope_closure = false;
             },
@@ -790,6 +809,15 @@ impl<'a> Extractor<'a> {
     fn on_method_call(&mut self, e: &Expr, m: &syn::ExprMethodCall) {
         let name = m.method.to_string();
         let span = self.span(m.method.span());
+        if name == "block_on" {
+            self.visit_expr(&m.receiver);
+            for a in &m.args {
+                self.block_on_arg = matches!(a, Expr::Async(_));
+                self.visit_expr(a);
+                self.block_on_arg = false;
+            }
+            return;
+        }
         if is_spawn_method(&name) {
             if let Some(work) = m.args.iter().rev().find(|a| is_work(a)) {
                 let (spawner, field) = self.classify_receiver(&m.receiver, &name);
@@ -1338,7 +1366,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     s.visit_expr(&c.body);
                 });
             }
-            Expr::Async(a) => self.boundary(true, |s| s.visit_block(&a.block)),
+            Expr::Async(a) => {
+                let is_async = !std::mem::take(&mut self.block_on_arg);
+                self.boundary(is_async, |s| s.visit_block(&a.block));
+            }
             Expr::Loop(l) => {
                 let span = self.span(l.loop_token.span);
                 self.on_loop(l.label.as_ref(), span, true, |s| s.visit_block(&l.body));
@@ -1411,6 +1442,30 @@ mod tests {
         let file = SourceFile::new(FileId(0), "src/main.rs".into(), "src/main.rs".into(), src.into());
         let ast = syn::parse_file(src).unwrap();
         extract(&file, "src/main.rs", &ast, &[])
+    }
+
+    #[test]
+    fn blocking_sleeps_in_async_code_only() {
+        let f = facts(
+            r#"
+            use tokio::time::sleep;
+            async fn a() {
+                std::thread::sleep(D);
+                sleep(D).await;
+                tokio::task::spawn_blocking(|| std::thread::sleep(D));
+                let c = async { std::thread::sleep(D) };
+                futures::executor::block_on(async { std::thread::sleep(D) });
+                rt.block_on(async { std::thread::sleep(D) });
+                {
+                    use std::thread::sleep;
+                    sleep(D);
+                }
+            }
+            fn b() { std::thread::sleep(D); }
+            "#,
+        );
+        let lines: Vec<usize> = f.blocking_sleeps.iter().map(|s| s.span.lo.line).collect();
+        assert_eq!(lines, [4, 7, 12]);
     }
 
     #[test]

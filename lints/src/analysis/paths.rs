@@ -200,35 +200,35 @@ impl Resolver {
         self.resolve_segments(segs)
     }
 
-    /// Resolves plain segments as written in the source.
+    /// Resolves plain segments as written in the source. Scopes are searched innermost
+    /// first; within a scope, local items and explicit imports come before globs.
     pub fn resolve_segments(&self, segs: Vec<String>) -> Resolved {
-        let Some(first) = segs.first() else {
+        let Some(first) = segs.first().cloned() else {
             return Resolved { segments: segs, origin: Origin::Unknown };
         };
         if LOCAL_ROOTS.contains(&first.as_str()) {
             return Resolved { segments: segs, origin: Origin::Local };
         }
-        if self.is_local_item(first) {
-            return Resolved { segments: segs, origin: Origin::Local };
-        }
-        if let Some(target) = self.lookup(first) {
-            let mut full = target.clone();
-            full.extend(segs.iter().skip(1).cloned());
-            let origin = match full.first().map(String::as_str) {
-                Some(r) if LOCAL_ROOTS.contains(&r) => Origin::Local,
-                // `use worker::run;` in 2018+ names a local module when one is in scope.
-                Some(r) if self.is_local_item(r) => Origin::Local,
-                _ => Origin::External,
-            };
-            let segments = if origin == Origin::External { canonicalize(full) } else { full };
-            return Resolved { segments, origin };
-        }
-        if segs.len() == 1 {
-            // A glob of a known module may bring the name in (`use std::thread::*;`).
-            for scope in self.scopes.iter().rev() {
+        for scope in self.scopes.iter().rev() {
+            if scope.locals.contains(&first) {
+                return Resolved { segments: segs, origin: Origin::Local };
+            }
+            if let Some(target) = scope.names.get(&first) {
+                let mut full = target.clone();
+                full.extend(segs.iter().skip(1).cloned());
+                let origin = match full.first().map(String::as_str) {
+                    Some(r) if LOCAL_ROOTS.contains(&r) => Origin::Local,
+                    // `use worker::run;` in 2018+ names a local module when one is in scope.
+                    Some(r) if self.is_local_item(r) => Origin::Local,
+                    _ => Origin::External,
+                };
+                let segments = if origin == Origin::External { canonicalize(full) } else { full };
+                return Resolved { segments, origin };
+            }
+            if segs.len() == 1 {
+                // A glob of a known module may bring the name in (`use std::thread::*;`).
                 for glob in &scope.globs {
-                    let root = glob.first().map(String::as_str).unwrap_or("");
-                    if LOCAL_ROOTS.contains(&root) {
+                    if glob.first().is_some_and(|r| LOCAL_ROOTS.contains(&r.as_str())) {
                         continue;
                     }
                     let mut full = glob.clone();
@@ -239,6 +239,8 @@ impl Resolver {
                     }
                 }
             }
+        }
+        if segs.len() == 1 {
             return Resolved { segments: segs, origin: Origin::Unknown };
         }
         Resolved { segments: canonicalize(segs), origin: Origin::External }
@@ -345,6 +347,14 @@ mod tests {
         assert!(r.resolve(&path("sleep")).is("std::thread::sleep"));
         r.pop();
         assert!(r.resolve(&path("sleep")).is("tokio::time::sleep"));
+        // A glob in an inner scope also shadows an outer explicit import.
+        let block: syn::Block = syn::parse_str("{ use std::thread::*; }").unwrap();
+        let items = block.stmts.iter().filter_map(|s| match s {
+            syn::Stmt::Item(i) => Some(i),
+            _ => None,
+        });
+        r.push(UseScope::from_items(items));
+        assert!(r.resolve(&path("sleep")).is("std::thread::sleep"));
     }
 
     #[test]
