@@ -69,11 +69,8 @@ impl Lint for BlockingSleepInAsync {
 
     fn check(&self, cx: &CrateContext<'_>, out: &mut Vec<Diagnostic>) {
         for (file, (_, facts)) in cx.index.files.iter().enumerate() {
-            if cx.index.is_build_script(file) {
-                continue;
-            }
             for site in &facts.blocking_sleeps {
-                if !cx.settings.lint_tests && cx.index.is_test_body(BodyRef { file, body: site.owner }) {
+                if cx.ignores_body(BodyRef { file, body: site.owner }) {
                     continue;
                 }
                 out.push(

@@ -11,7 +11,7 @@ use taskcheck_core::engine::{Analyzer, Crate, FileUnit};
 use taskcheck_core::{Diagnostic, LintMeta, Settings};
 
 use analysis::facts::FileFacts;
-use analysis::index::CrateIndex;
+use analysis::index::{BodyRef, CrateIndex, LoopRef};
 use analysis::tasks::{TaskAnalysis, TaskOptions};
 
 /// What a lint sees in the crate-wide join.
@@ -19,6 +19,19 @@ pub struct CrateContext<'a> {
     pub index: &'a CrateIndex<'a>,
     pub tasks: &'a TaskAnalysis,
     pub settings: &'a Settings,
+}
+
+impl CrateContext<'_> {
+    /// Whether findings in this body are off: test code (unless `lint-tests`) or a build
+    /// script.
+    pub fn ignores_body(&self, b: BodyRef) -> bool {
+        self.index.is_build_script(b.file) || !self.settings.lint_tests && self.index.is_test_body(b)
+    }
+
+    /// Whether findings on this loop are off (see [`CrateContext::ignores_body`]).
+    pub fn ignores_loop(&self, l: LoopRef) -> bool {
+        self.index.is_build_script(l.file) || !self.settings.lint_tests && self.index.is_test_loop(l)
+    }
 }
 
 /// A lint: static metadata plus a check over the joined crate facts.

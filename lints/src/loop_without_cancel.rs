@@ -89,7 +89,7 @@ impl Lint for LoopWithoutCancel {
         for l in index.all_loops() {
             let fact = index.loop_fact(l);
             let Some(branch) = fact.cancel_no_leave else { continue };
-            if (!cx.settings.lint_tests && index.is_test_loop(l)) || index.is_build_script(l.file) {
+            if cx.ignores_loop(l) {
                 continue;
             }
             spinning.insert(l);

@@ -939,17 +939,17 @@ fn finish<A: Analyzer>(analyzer: &A, prepared: Vec<Prepared>, levels: &Levels, o
 mod tests {
     use super::*;
     use crate::levels::LevelFlag;
-    use crate::lint::{FixAvailability, Group, LintMeta, Tier};
 
-    static FNS: LintMeta = LintMeta {
+    crate::declare_lint! {
+        /// Reports every fn.
+        FNS,
         name: "every_fn",
-        group: Group::Lifecycle,
-        tier: Tier::Default,
-        default_level: Level::Warn,
-        fix: FixAvailability::None,
-        summary: "",
-        docs: "",
-    };
+        group: Lifecycle,
+        tier: Default,
+        level: Warn,
+        fix: None,
+        summary: "every fn",
+    }
 
     /// Reports every fn name, from facts extracted per file and joined per crate.
     struct EveryFn;

@@ -116,26 +116,26 @@ impl Levels {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::{FixAvailability, Group, Tier};
-
-    static A: LintMeta = LintMeta {
+    crate::declare_lint! {
+        /// A default lint.
+        A,
         name: "spawn_without_cancel",
-        group: Group::Lifecycle,
-        tier: Tier::Default,
-        default_level: Level::Warn,
-        fix: FixAvailability::None,
+        group: Lifecycle,
+        tier: Default,
+        level: Warn,
+        fix: None,
         summary: "",
-        docs: "",
-    };
-    static B: LintMeta = LintMeta {
+    }
+    crate::declare_lint! {
+        /// A pedantic lint.
+        B,
         name: "unbounded_channel",
-        group: Group::Resources,
-        tier: Tier::Pedantic,
-        default_level: Level::Allow,
-        fix: FixAvailability::None,
+        group: Resources,
+        tier: Pedantic,
+        level: Allow,
+        fix: None,
         summary: "",
-        docs: "",
-    };
+    }
 
     #[test]
     fn flags_apply_in_order_with_groups() {
