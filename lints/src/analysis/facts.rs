@@ -1002,11 +1002,15 @@ impl<'a> Extractor<'a> {
                     }
                     match pat {
                         Pat::Wild(_) => mark(&mut self.marks, &init.expr, Disposition::Dropped),
-                        Pat::Ident(i) if i.subpat.is_none() => match later_use(rest, &i.ident.to_string()) {
-                            LaterUse::Dropped => mark(&mut self.marks, &init.expr, Disposition::Dropped),
-                            LaterUse::Detached => mark(&mut self.marks, &init.expr, Disposition::Detached),
-                            LaterUse::Used => {}
-                        },
+                        // Scanning the rest of the block costs O(statements); do it only
+                        // for values that can be a spawn's handle.
+                        Pat::Ident(i) if i.subpat.is_none() && may_return_handle(&init.expr) => {
+                            match later_use(rest, &i.ident.to_string()) {
+                                LaterUse::Dropped => mark(&mut self.marks, &init.expr, Disposition::Dropped),
+                                LaterUse::Detached => mark(&mut self.marks, &init.expr, Disposition::Detached),
+                                LaterUse::Used => {}
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -1073,6 +1077,27 @@ fn handler_leaves(handler: &Expr) -> bool {
     let mut v = Leaves { depth: 0, found: false };
     v.visit_expr(handler);
     v.found
+}
+
+/// Whether an initialiser can produce a spawn's handle: a call whose callee or method
+/// names a spawn, or that takes a closure or async block (a possible spawn wrapper).
+fn may_return_handle(init: &Expr) -> bool {
+    let has_work = |args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>| {
+        args.iter().any(|a| matches!(a, Expr::Async(_) | Expr::Closure(_)))
+    };
+    match handle_root(init) {
+        Expr::Call(c) => {
+            has_work(&c.args)
+                || matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident.to_string().contains("spawn")))
+        }
+        Expr::MethodCall(m) => {
+            has_work(&m.args)
+                || is_spawn_method(&m.method.to_string())
+                || m.method == "execute"
+                || m.method.to_string().contains("spawn")
+        }
+        _ => false,
+    }
 }
 
 /// How the statements after `let name = ..` use the binding.
