@@ -7,6 +7,7 @@ pub mod engine;
 pub mod levels;
 pub mod lint;
 pub mod package;
+mod parse;
 pub mod scan;
 pub mod settings;
 pub mod source;
