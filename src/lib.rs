@@ -184,7 +184,7 @@ pub fn explain_text(m: &LintMeta) -> String {
         m.default_level.as_str(),
         groups.join(", "),
         m.fix.as_str(),
-        m.docs
+        m.docs_markdown()
     )
 }
 

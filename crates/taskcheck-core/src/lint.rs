@@ -85,6 +85,11 @@ impl LintMeta {
         std::iter::once(self.group.as_str()).chain(self.tier.group_name())
     }
 
+    /// The docs as Markdown: doc comments keep the space after `///`, drop it.
+    pub fn docs_markdown(&self) -> String {
+        self.docs.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n")
+    }
+
     /// URL of the lint's documentation.
     pub fn doc_url(&self) -> String {
         format!("{}#{}", DOCS_URL, self.name)
@@ -113,6 +118,7 @@ pub const GROUP_NAMES: &[&str] = &["lifecycle", "timeouts", "resources", "pedant
 /// }
 /// assert_eq!(EXAMPLE_LINT.name, "example_lint");
 /// assert!(EXAMPLE_LINT.docs.contains("Finds things."));
+/// assert!(EXAMPLE_LINT.docs_markdown().starts_with("### What it does\nFinds things."));
 /// ```
 #[macro_export]
 macro_rules! declare_lint {
