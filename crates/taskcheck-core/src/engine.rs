@@ -94,8 +94,10 @@ struct Candidate {
 
 /// Lints `paths` (files or directories).
 pub fn run<A: Analyzer>(analyzer: &A, paths: &[PathBuf], levels: &Levels, opts: &Options) -> Run {
-    let candidates = collect(paths, opts);
-    lint_candidates(analyzer, candidates, levels, opts)
+    with_pool(opts, || {
+        let candidates = collect(paths, opts);
+        lint_candidates(analyzer, candidates, levels, opts)
+    })
 }
 
 /// Lints in-memory buffers: one crate made of `files` (path, text), no disk access.
@@ -111,7 +113,8 @@ pub fn run_sources<A: Analyzer>(analyzer: &A, files: &[(PathBuf, String)], level
         .into_iter()
         .map(|s| Prepared { source: s, crate_root: None, reported: true, text_ok: true, errors: vec![] })
         .collect();
-    finish(analyzer, prepared, levels, &Options::default())
+    let opts = Options::default();
+    with_pool(&opts, || finish(analyzer, prepared, levels, &opts))
 }
 
 /// Walks the inputs. Paths are deduplicated and sorted, so file ids follow path order.
@@ -312,12 +315,12 @@ struct Prepared {
 }
 
 fn lint_candidates<A: Analyzer>(analyzer: &A, candidates: Vec<Candidate>, levels: &Levels, opts: &Options) -> Run {
-    let prepared: Vec<Prepared> = with_pool(opts, || {
-        candidates.into_par_iter().enumerate().map(|(i, c)| read_candidate(FileId(i as u32), c, opts)).collect()
-    });
+    let prepared: Vec<Prepared> =
+        candidates.into_par_iter().enumerate().map(|(i, c)| read_candidate(FileId(i as u32), c, opts)).collect();
     finish(analyzer, prepared, levels, opts)
 }
 
+/// Runs a whole lint run on one pool (all parallel steps below use it).
 fn with_pool<T: Send>(opts: &Options, f: impl FnOnce() -> T + Send) -> T {
     // Big stacks: the parser and visitors recurse once per nesting level.
     let pool = rayon::ThreadPoolBuilder::new()
@@ -489,13 +492,11 @@ fn rel_path(source: &SourceFile, root: Option<&Path>) -> String {
 
 fn finish<A: Analyzer>(analyzer: &A, prepared: Vec<Prepared>, levels: &Levels, opts: &Options) -> Run {
     let rels: Vec<String> = prepared.iter().map(|p| rel_path(&p.source, p.crate_root.as_deref())).collect();
-    let analyzed: Vec<(Option<A::Facts>, Vec<Diagnostic>)> = with_pool(opts, || {
-        prepared
-            .par_iter()
-            .zip(rels.par_iter())
-            .map(|(p, rel)| if p.text_ok { analyze_one(analyzer, p, rel, opts.max_nesting) } else { (None, vec![]) })
-            .collect()
-    });
+    let analyzed: Vec<(Option<A::Facts>, Vec<Diagnostic>)> = prepared
+        .par_iter()
+        .zip(rels.par_iter())
+        .map(|(p, rel)| if p.text_ok { analyze_one(analyzer, p, rel, opts.max_nesting) } else { (None, vec![]) })
+        .collect();
 
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut by_crate: BTreeMap<Option<&Path>, Vec<(FileUnit<'_>, &A::Facts)>> = BTreeMap::new();
@@ -511,8 +512,7 @@ fn finish<A: Analyzer>(analyzer: &A, prepared: Vec<Prepared>, levels: &Levels, o
         }
     }
     let crates: Vec<Crate<'_, A::Facts>> = by_crate.into_iter().map(|(root, files)| Crate { root, files }).collect();
-    let found: Vec<Vec<Diagnostic>> =
-        with_pool(opts, || crates.par_iter().map(|k| check_crate_guarded(analyzer, k)).collect());
+    let found: Vec<Vec<Diagnostic>> = crates.par_iter().map(|k| check_crate_guarded(analyzer, k)).collect();
 
     let reported: Vec<bool> = prepared.iter().map(|p| p.reported).collect();
     for d in found.into_iter().flatten() {
