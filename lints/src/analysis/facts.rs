@@ -482,6 +482,11 @@ impl<'a> Extractor<'a> {
         });
     }
 
+    /// A `return` or a diverging exit leaves every enclosing loop of the boundary.
+    fn leave_all(&mut self) {
+        self.all_frames(|l| l.normal_exit = true);
+    }
+
     fn awaits(&mut self) {
         self.all_frames(|l| l.awaits_or_blocks = true);
     }
@@ -756,10 +761,7 @@ impl<'a> Extractor<'a> {
             return;
         }
         if r.is("std::process::exit") || r.is("std::process::abort") {
-            let frames = self.ctx.frames.clone();
-            for f in frames {
-                self.facts.loops[f.idx].normal_exit = true;
-            }
+            self.leave_all();
         }
         if is_blocking_name(&last) {
             self.awaits();
@@ -936,10 +938,7 @@ impl<'a> Extractor<'a> {
                 proc_macro2::TokenTree::Ident(i) => {
                     let s = i.to_string();
                     if s == "break" || s == "return" {
-                        let frames = self.ctx.frames.clone();
-                        for f in frames {
-                            self.facts.loops[f.idx].normal_exit = true;
-                        }
+                        self.leave_all();
                     } else if s == "await" || is_blocking_name(&s) {
                         self.awaits();
                     }
@@ -1428,10 +1427,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     let span = self.span(r.span());
                     self.error_exit(span, false);
                 } else {
-                    let frames = self.ctx.frames.clone();
-                    for f in frames {
-                        self.facts.loops[f.idx].normal_exit = true;
-                    }
+                    self.leave_all();
                 }
                 if let Some(v) = &r.expr {
                     self.visit_expr(v);

@@ -334,26 +334,24 @@ mod tests {
         assert!(r.resolve(&path("sleep")).is("std::thread::sleep"));
     }
 
+    fn block_scope(src: &str) -> UseScope {
+        let block: syn::Block = syn::parse_str(src).unwrap();
+        UseScope::from_items(block.stmts.iter().filter_map(|s| match s {
+            syn::Stmt::Item(i) => Some(i),
+            _ => None,
+        }))
+    }
+
     #[test]
     fn inner_scopes_shadow_outer_ones() {
         let mut r = resolver("use tokio::time::sleep;");
         assert!(r.resolve(&path("sleep")).is("tokio::time::sleep"));
-        let block: syn::Block = syn::parse_str("{ use std::thread::sleep; }").unwrap();
-        let items = block.stmts.iter().filter_map(|s| match s {
-            syn::Stmt::Item(i) => Some(i),
-            _ => None,
-        });
-        r.push(UseScope::from_items(items));
+        r.push(block_scope("{ use std::thread::sleep; }"));
         assert!(r.resolve(&path("sleep")).is("std::thread::sleep"));
         r.pop();
         assert!(r.resolve(&path("sleep")).is("tokio::time::sleep"));
         // A glob in an inner scope also shadows an outer explicit import.
-        let block: syn::Block = syn::parse_str("{ use std::thread::*; }").unwrap();
-        let items = block.stmts.iter().filter_map(|s| match s {
-            syn::Stmt::Item(i) => Some(i),
-            _ => None,
-        });
-        r.push(UseScope::from_items(items));
+        r.push(block_scope("{ use std::thread::*; }"));
         assert!(r.resolve(&path("sleep")).is("std::thread::sleep"));
     }
 
