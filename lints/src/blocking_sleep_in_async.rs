@@ -77,7 +77,7 @@ impl Lint for BlockingSleepInAsync {
                     Diagnostic::new(
                         self.meta().name,
                         "blocking `std::thread::sleep` in async code",
-                        site.span,
+                        site.callee,
                         "this parks the runtime's worker thread: no other task on it runs until the sleep ends",
                     )
                     .with_help(

@@ -7,9 +7,12 @@ use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Expr, Pat, Stmt};
-use taskcheck_core::{SourceFile, Span};
+use taskcheck_core::{Edit, SourceFile, Span};
 
 use super::cancel::{is_cancel_name, is_racing_method, is_signal_path, CANCEL_METHODS};
+use super::exits::{handler_leaves, is_error_macro};
+use super::handlers::{handler_shape, is_bounded_work, routed_fns, HandlerShape};
+use super::http::{clients_without_timeout, ClientSite};
 use super::paths::{Origin, Resolved, Resolver, UseScope};
 use super::select::{is_select_macro, parse_select, BranchKind};
 use super::spawn::{
@@ -17,6 +20,8 @@ use super::spawn::{
     Disposition, Spawner, ValueKind,
 };
 use super::testcode::{is_test_file_attrs, is_test_item, is_test_path};
+use super::timers::{is_deadline_poll, is_plain_sleep, sleep_call, timer_task};
+use super::tokens::{lost_cancels, LostCancel};
 
 /// Index of a body within its file's facts.
 pub type BodyId = usize;
@@ -58,6 +63,17 @@ pub struct Body {
     pub calls: Vec<Call>,
     /// When the fn passes its parameter to a spawn site, it is a spawn wrapper.
     pub wrapper: Option<Wrapper>,
+    /// Whether the signature makes it an HTTP/RPC request handler.
+    pub handler: HandlerShape,
+    /// `fn drop` of an `impl Drop`.
+    pub is_drop: bool,
+    /// Calls `Handle::try_current()`: spawns here are guarded against a missing runtime.
+    pub try_current: bool,
+    /// Takes `&self`/`&mut self` (or `self: Arc<Self>`): callable more than once.
+    pub self_ref: bool,
+    /// Guards against running twice: `Once`/`get_or_init`, an atomic `swap`/
+    /// `compare_exchange`, or a check of an `Option` handle field on `self`.
+    pub start_guard: bool,
 }
 
 /// A fn that spawns one of its parameters (`fn spawn<F: Future>(f: F) { tokio::spawn(f); }`).
@@ -156,6 +172,15 @@ pub struct SpawnSite {
     pub cancel_moved_in: bool,
     pub singleton: bool,
     pub in_test: bool,
+    /// On the ambient tokio runtime (`tokio::spawn`, `Handle::current().spawn`): panics
+    /// when no runtime is running.
+    pub ambient: bool,
+    /// The work is bounded by a timeout, or is an upgraded connection (`hyper::upgrade::on`).
+    pub bounded: bool,
+    /// The work first sleeps and then acts (a timer task): the sleep's span.
+    pub timer: Option<Span>,
+    /// Inside a hyper `service_fn` closure: per-request code.
+    pub in_service_fn: bool,
 }
 
 /// Which cargo target a file belongs to, for call visibility.
@@ -184,7 +209,52 @@ pub struct FileFacts {
     /// Struct fields and statics whose type matters to spawns (`JoinSet`, `TaskTracker`).
     pub field_kinds: Vec<(String, ValueKind)>,
     /// Calls of `std::thread::sleep` whose nearest enclosing fn-like is async.
-    pub blocking_sleeps: Vec<Site>,
+    pub blocking_sleeps: Vec<BlockingSleep>,
+    /// Fns named by a router (`.route("/", get(f))`, `web::get().to(f)`).
+    pub routes: Vec<String>,
+    /// `pending().await` as a statement or the tail of a body.
+    pub pendings: Vec<Site>,
+    /// `loop {}` and `loop { thread::park(); }`.
+    pub park_loops: Vec<Site>,
+    /// Async loops that poll a condition with a sleep until a deadline.
+    pub sleep_polls: Vec<Site>,
+    /// A sleep raced in `select!` against one operation.
+    pub select_sleeps: Vec<SelectSleep>,
+    /// Cancellation signals lost inside a fn.
+    pub lost_cancels: Vec<(BodyId, LostCancel)>,
+    /// HTTP clients built without a request timeout.
+    pub http_clients: Vec<(BodyId, ClientSite)>,
+    /// Async runtimes the file's paths name.
+    pub runtimes: Runtimes,
+}
+
+/// Which async runtimes a file uses (for fixes that name one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Runtimes {
+    pub tokio: bool,
+    pub async_std: bool,
+}
+
+/// A blocking `std::thread::sleep(..)` call in async code.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockingSleep {
+    pub owner: BodyId,
+    /// The callee path.
+    pub callee: Span,
+    /// The end of the call (where `.await` goes).
+    pub end: Span,
+}
+
+/// A `sleep(..)` branch of a `select!` with one operation.
+#[derive(Clone, Debug)]
+pub struct SelectSleep {
+    pub owner: BodyId,
+    /// The sleep future.
+    pub span: Span,
+    /// Shape (b): inside a loop, restarted on every iteration.
+    pub restarts: bool,
+    /// Shape (a): the `tokio::time::timeout` rewrite of the whole `select!`.
+    pub fix: Option<Edit>,
 }
 
 /// A call site recorded for a lint, with the body it is in.
@@ -237,6 +307,14 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
             spawns: Vec::new(),
             field_kinds: kinds.found.clone(),
             blocking_sleeps: Vec::new(),
+            routes: Vec::new(),
+            pendings: Vec::new(),
+            park_loops: Vec::new(),
+            sleep_polls: Vec::new(),
+            select_sleeps: Vec::new(),
+            lost_cancels: Vec::new(),
+            http_clients: Vec::new(),
+            runtimes: Runtimes::default(),
         },
         field_kinds: kinds.found.into_iter().collect(),
         ctx: Ctx::default(),
@@ -246,6 +324,9 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
         self_ty: None,
         scope_closure: false,
         block_on_arg: false,
+        body_block: false,
+        no_pending: 0,
+        in_drop_impl: false,
     };
     let file_span = src.span(0, 0);
     x.ctx.body = x.new_body(BodyKind::Items, String::new(), file_span, false);
@@ -294,6 +375,8 @@ struct Ctx {
     frames: Vec<LoopFrame>,
     /// Parameter names of the current fn (to recognise spawn wrappers).
     params: Vec<String>,
+    /// Inside the closure of a hyper `service_fn`.
+    in_service_fn: bool,
 }
 
 struct Extractor<'a> {
@@ -315,6 +398,12 @@ struct Extractor<'a> {
     /// The next async block is the direct argument of `block_on`: it runs on a thread
     /// that may block, so it does not count as async code.
     block_on_arg: bool,
+    /// The next block is the body of a fn or async block (for `pending_forever`).
+    body_block: bool,
+    /// Inside a `select!`/`join!`/`race` operand, where `pending()` means "never fires".
+    no_pending: usize,
+    /// Inside `impl Drop for ..`.
+    in_drop_impl: bool,
 }
 
 fn addr(e: &Expr) -> usize {
@@ -336,13 +425,6 @@ fn handle_root(mut e: &Expr) -> &Expr {
 fn is_blocking_name(n: &str) -> bool {
     ["recv", "accept", "sleep", "park", "read", "wait"].iter().any(|p| n.starts_with(p))
         || matches!(n, "lock" | "block_on" | "blocking_recv" | "blocking_lock")
-}
-
-fn is_error_macro(n: &str) -> bool {
-    matches!(
-        n,
-        "panic" | "unreachable" | "todo" | "unimplemented" | "bail" | "ensure" | "assert" | "assert_eq" | "assert_ne"
-    )
 }
 
 fn is_err_ctor(e: Option<&Expr>) -> bool {
@@ -415,6 +497,11 @@ impl<'a> Extractor<'a> {
             module: self.module.join("::"),
             calls: Vec::new(),
             wrapper: None,
+            handler: HandlerShape::No,
+            is_drop: false,
+            try_current: false,
+            self_ref: false,
+            start_guard: false,
         });
         self.facts.bodies.len() - 1
     }
@@ -569,15 +656,35 @@ impl<'a> Extractor<'a> {
         let in_test = self.ctx.in_test || is_test_item(attrs);
         let saved = std::mem::take(&mut self.ctx);
         self.ctx.in_test = in_test;
-        let body =
-            self.new_body(kind, sig.ident.to_string(), self.src.span_of(sig.ident.span()), sig.asyncness.is_some());
+        let body = self.new_body(
+            kind.clone(),
+            sig.ident.to_string(),
+            self.src.span_of(sig.ident.span()),
+            sig.asyncness.is_some(),
+        );
         {
             let b = &mut self.facts.bodies[body];
             b.has_self = sig.receiver().is_some();
             b.arity = sig.inputs.len() - usize::from(b.has_self);
             b.is_main = is_main;
             b.never_forever = returns_never(sig) && doc_says_forever(attrs);
+            b.handler = handler_shape(attrs, sig, kind == BodyKind::Method);
+            b.is_drop = kind == BodyKind::Method && self.in_drop_impl && sig.ident == "drop";
+            b.self_ref = sig.receiver().is_some_and(|r| r.reference.is_some() || r.colon_token.is_some());
         }
+        // Per-fn flows (tokens, clients) see the fn's own `use` items.
+        let items = block.stmts.iter().filter_map(|s| match s {
+            Stmt::Item(i) => Some(i),
+            _ => None,
+        });
+        self.resolver.push(UseScope::from_items(items));
+        for l in lost_cancels(block, &self.resolver, self.src, self.extra_words) {
+            self.facts.lost_cancels.push((body, l));
+        }
+        for c in clients_without_timeout(block, &self.resolver, self.src) {
+            self.facts.http_clients.push((body, c));
+        }
+        self.resolver.pop();
         self.ctx = Ctx { body, is_async: sig.asyncness.is_some(), in_test, params: param_names(sig), ..Ctx::default() };
         self.bindings.push(HashMap::new());
         for input in &sig.inputs {
@@ -585,6 +692,7 @@ impl<'a> Extractor<'a> {
                 self.bind_pat(&t.pat, kind_of_type(&t.ty));
             }
         }
+        self.body_block = true;
         self.visit_block(block);
         self.bindings.pop();
         self.ctx = saved;
@@ -629,6 +737,7 @@ impl<'a> Extractor<'a> {
         work: &Expr,
         receiver_field: Option<String>,
         via: Option<(CallTarget, usize)>,
+        ambient: bool,
     ) {
         let disposition = self.marks.get(&addr(call)).copied().unwrap_or(Disposition::Kept);
         let is_async = !matches!(spawner, Some(Spawner::Thread | Spawner::Scoped | Spawner::Blocking));
@@ -655,6 +764,10 @@ impl<'a> Extractor<'a> {
             cancel_moved_in,
             singleton: self.ctx.singleton,
             in_test: self.ctx.in_test,
+            ambient,
+            bounded: is_bounded_work(work),
+            timer: timer_task(work, &self.resolver).map(|s| self.span(s)),
+            in_service_fn: self.ctx.in_service_fn,
         });
         let saved = std::mem::take(&mut self.ctx);
         self.ctx = Ctx { body, is_async, in_test: saved.in_test, ..Ctx::default() };
@@ -742,7 +855,8 @@ impl<'a> Extractor<'a> {
         let callee_span = self.span(c.func.span());
         if let Some(sp) = spawner_of_path(&r) {
             if let Some(work) = c.args.first() {
-                self.on_spawn(e, Some(sp), callee_span, work, None, None);
+                let ambient = r.is_any(&["tokio::spawn", "tokio::task::spawn_blocking", "tokio::task::spawn_local"]);
+                self.on_spawn(e, Some(sp), callee_span, work, None, None, ambient);
                 for a in c.args.iter().skip(1) {
                     self.visit_expr(a);
                 }
@@ -750,7 +864,19 @@ impl<'a> Extractor<'a> {
             }
         }
         if r.is("std::thread::sleep") && self.ctx.is_async {
-            self.facts.blocking_sleeps.push(Site { owner: self.ctx.body, span: callee_span });
+            let end = self.span(c.span());
+            let end = Span { lo: end.hi, ..end };
+            self.facts.blocking_sleeps.push(BlockingSleep { owner: self.ctx.body, callee: callee_span, end });
+        }
+        if r.origin == Origin::External {
+            match r.segments.first().map(String::as_str) {
+                Some("tokio") => self.facts.runtimes.tokio = true,
+                Some("async_std") => self.facts.runtimes.async_std = true,
+                _ => {}
+            }
+        }
+        if r.segments.ends_with(&["Handle".to_string(), "try_current".to_string()]) {
+            self.facts.bodies[self.ctx.body].try_current = true;
         }
         let last = r.last().to_string();
         if last == "drop" && (r.origin == Origin::Unknown || r.is("std::mem::drop")) && c.args.len() == 1 {
@@ -775,7 +901,7 @@ impl<'a> Extractor<'a> {
             let mut pending = false;
             for (i, a) in c.args.iter().enumerate() {
                 if matches!(a, Expr::Async(_) | Expr::Closure(_)) {
-                    self.on_spawn(e, None, callee_span, a, None, Some((target.clone(), i)));
+                    self.on_spawn(e, None, callee_span, a, None, Some((target.clone(), i)), false);
                     pending = true;
                 }
             }
@@ -791,6 +917,11 @@ impl<'a> Extractor<'a> {
         let once = segs.len() >= 2 && is_lazy_type(&segs[segs.len() - 2]) && last == "new";
         let scope = matches!(last.as_str(), "scope" | "scope_fifo" | "in_place_scope" | "in_place_scope_fifo");
         let racing = r.is("tokio::time::timeout") || r.is("async_std::future::timeout");
+        let service_fn = last == "service_fn";
+        let operand = is_race_combinator(&last);
+        let saved_service = self.ctx.in_service_fn;
+        self.ctx.in_service_fn |= service_fn;
+        self.no_pending += usize::from(operand);
         self.with_flag(
             |c| {
                 c.singleton |= once;
@@ -806,6 +937,8 @@ impl<'a> Extractor<'a> {
                 s.scope_closure = false;
             },
         );
+        self.no_pending -= usize::from(operand);
+        self.ctx.in_service_fn = saved_service;
     }
 
     fn on_method_call(&mut self, e: &Expr, m: &syn::ExprMethodCall) {
@@ -823,8 +956,11 @@ impl<'a> Extractor<'a> {
         if is_spawn_method(&name) {
             if let Some(work) = m.args.iter().rev().find(|a| is_work(a)) {
                 let (spawner, field) = self.classify_receiver(&m.receiver, &name);
+                let ambient = matches!(&*m.receiver, Expr::Call(c) if matches!(&*c.func, Expr::Path(p)
+                    if p.path.segments.len() >= 2 && p.path.segments.last().is_some_and(|s| s.ident == "current")
+                        && p.path.segments[p.path.segments.len() - 2].ident == "Handle"));
                 self.visit_expr(&m.receiver);
-                self.on_spawn(e, Some(spawner), span, work, field, None);
+                self.on_spawn(e, Some(spawner), span, work, field, None, ambient);
                 return;
             }
         }
@@ -838,7 +974,7 @@ impl<'a> Extractor<'a> {
             });
             if recv.is_some_and(|r| r == "exec" || r == "executor") {
                 self.visit_expr(&m.receiver);
-                self.on_spawn(e, Some(Spawner::Task), span, &m.args[0], None, None);
+                self.on_spawn(e, Some(Spawner::Task), span, &m.args[0], None, None, false);
                 return;
             }
         }
@@ -851,6 +987,10 @@ impl<'a> Extractor<'a> {
         }
         if name == "unwrap" || name == "expect" {
             self.error_exit(span, true);
+        }
+        self.facts.routes.extend(routed_fns(&name, &m.args));
+        if is_start_guard(&name, &m.receiver) {
+            self.facts.bodies[self.ctx.body].start_guard = true;
         }
         if is_blocking_name(&name) {
             self.awaits();
@@ -865,7 +1005,7 @@ impl<'a> Extractor<'a> {
             self.visit_expr(&m.receiver);
             for (i, a) in m.args.iter().enumerate() {
                 if matches!(a, Expr::Async(_) | Expr::Closure(_)) {
-                    self.on_spawn(e, None, span, a, None, Some((target.clone(), i)));
+                    self.on_spawn(e, None, span, a, None, Some((target.clone(), i)), false);
                 } else {
                     self.visit_expr(a);
                 }
@@ -876,6 +1016,7 @@ impl<'a> Extractor<'a> {
         self.record_call(target, span);
         let once = is_once_initialiser(&name);
         let racing = is_racing_method(&name);
+        let operand = is_race_combinator(&name);
         self.with_flag(
             |c| {
                 c.singleton |= once;
@@ -883,9 +1024,11 @@ impl<'a> Extractor<'a> {
             },
             |s| {
                 s.visit_expr(&m.receiver);
+                s.no_pending += usize::from(operand);
                 for a in &m.args {
                     s.visit_expr(a);
                 }
+                s.no_pending -= usize::from(operand);
             },
         );
     }
@@ -899,35 +1042,36 @@ impl<'a> Extractor<'a> {
         if last == "macro_rules" {
             return;
         }
-        let span = self.span(mac.path.span());
         if is_select_macro(&last) {
             self.awaits();
             match parse_select(mac.tokens.clone()) {
-                Ok(sel) => self.on_select(sel),
+                Ok(sel) => self.on_select(mac, sel),
                 Err(_) => self.scan_tokens(mac.tokens.clone()),
             }
             return;
         }
-        if matches!(last.as_str(), "join" | "try_join") {
+        let operand = matches!(last.as_str(), "join" | "try_join");
+        if operand {
             self.awaits();
         }
         if is_error_macro(&last) {
+            let span = self.span(mac.path.span());
             let panics = !matches!(last.as_str(), "bail" | "ensure");
             self.error_exit(span, panics);
         }
+        self.no_pending += usize::from(operand);
         if let Ok(args) = mac.parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated) {
             for a in &args {
                 self.visit_expr(a);
             }
-            return;
-        }
-        if let Ok(stmts) = mac.parse_body_with(syn::Block::parse_within) {
+        } else if let Ok(stmts) = mac.parse_body_with(syn::Block::parse_within) {
             for s in &stmts {
                 self.visit_stmt(s);
             }
-            return;
+        } else {
+            self.scan_tokens(mac.tokens.clone());
         }
-        self.scan_tokens(mac.tokens.clone());
+        self.no_pending -= usize::from(operand);
     }
 
     /// Fallback for macro bodies that are not expressions (crossbeam's `select!`, DSLs):
@@ -949,10 +1093,12 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    fn on_select(&mut self, sel: super::select::Select) {
+    fn on_select(&mut self, mac: &syn::Macro, sel: super::select::Select) {
         let cancel: Vec<bool> =
             sel.branches.iter().map(|b| b.fut.as_ref().is_some_and(|f| self.is_cancel_expr(f))).collect();
         let any_cancel = cancel.iter().any(|c| *c);
+        self.select_sleep(mac, &sel, &cancel);
+        self.no_pending += 1;
         for (b, is_cancel) in sel.branches.iter().zip(cancel) {
             if let Some(fut) = &b.fut {
                 let raced = any_cancel && !is_cancel;
@@ -977,9 +1123,104 @@ impl<'a> Extractor<'a> {
             }
             self.visit_expr(&b.handler);
         }
+        self.no_pending -= 1;
+    }
+
+    /// A `sleep(..)` raced against one operation (`select_sleep_timeout`).
+    fn select_sleep(&mut self, mac: &syn::Macro, sel: &super::select::Select, cancel: &[bool]) {
+        let futures: Vec<usize> =
+            (0..sel.branches.len()).filter(|&i| sel.branches[i].kind == BranchKind::Future).collect();
+        let sleeps: Vec<usize> = futures
+            .iter()
+            .copied()
+            .filter(|&i| sel.branches[i].fut.as_ref().is_some_and(|f| sleep_call(f, &self.resolver).is_some()))
+            .collect();
+        let [si] = sleeps[..] else { return };
+        let others: Vec<usize> = futures.iter().copied().filter(|&i| i != si).collect();
+        let sleep = &sel.branches[si];
+        // A sleep racing a shutdown/drain future is a grace period, not a timeout.
+        let grace = others.iter().any(|&i| cancel[i]);
+        let in_loop = !self.ctx.frames.is_empty();
+        let has_else = sel.branches.len() != futures.len();
+        let restarts = if in_loop {
+            if !handler_leaves(&sleep.handler) {
+                return;
+            }
+            !others.iter().all(|&i| handler_leaves(&sel.branches[i].handler))
+        } else {
+            false
+        };
+        if !restarts && (others.len() != 1 || grace || has_else) {
+            return;
+        }
+        let Some(fut) = &sleep.fut else { return };
+        let fix = if restarts { None } else { self.timeout_rewrite(mac, sel, si, others[0]) };
+        let span = self.span(fut.span());
+        self.facts.select_sleeps.push(SelectSleep { owner: self.ctx.body, span, restarts, fix });
+    }
+
+    /// `tokio::select! { v = op => a, _ = sleep(d) => b }` ->
+    /// `match tokio::time::timeout(d, op).await { Ok(v) => a, Err(_) => b }`, when the
+    /// select is tokio's, unbiased, without preconditions, and the sleep takes a duration.
+    fn timeout_rewrite(&self, mac: &syn::Macro, sel: &super::select::Select, si: usize, oi: usize) -> Option<Edit> {
+        let tokio = self.resolver.resolve(&mac.path).is("tokio::select");
+        let (sleep, op) = (&sel.branches[si], &sel.branches[oi]);
+        if !tokio || sel.biased || sleep.cond.is_some() || op.cond.is_some() {
+            return None;
+        }
+        if !matches!(sleep.pat, Some(Pat::Wild(_))) {
+            return None;
+        }
+        let call = sleep_call(sleep.fut.as_ref()?, &self.resolver)?;
+        if !is_plain_sleep(call) {
+            return None;
+        }
+        let text = |s: proc_macro2::Span| self.src.snippet(&self.span(s)).to_string();
+        let replacement = format!(
+            "match tokio::time::timeout({}, {}).await {{ Ok({}) => {}, Err(_) => {} }}",
+            text(call.args[0].span()),
+            text(op.fut.as_ref()?.span()),
+            text(op.pat.as_ref()?.span()),
+            text(op.handler.span()),
+            text(sleep.handler.span()),
+        );
+        let lo = self.span(mac.path.span());
+        let hi = self.span(mac.delimiter.span().close());
+        Some(Edit { span: Span { hi: hi.hi, ..lo }, replacement })
     }
 
     // ---- statements ----
+
+    /// `pending().await` as a statement, `let` initialiser or tail of a fn or async block.
+    fn pending_stmts(&mut self, b: &syn::Block) {
+        for stmt in &b.stmts {
+            let e = match stmt {
+                Stmt::Expr(e, _) => e,
+                Stmt::Local(l) => match &l.init {
+                    Some(init) => &*init.expr,
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let Expr::Await(a) = e else { continue };
+            let Expr::Call(c) = &*a.base else { continue };
+            let Expr::Path(p) = &*c.func else { continue };
+            if self.resolver.resolve(&p.path).is_any(&["std::future::pending", "futures::future::pending"]) {
+                let span = self.span(e.span());
+                self.facts.pendings.push(Site { owner: self.ctx.body, span });
+            }
+        }
+    }
+
+    /// `loop {}` or a loop that only parks the thread.
+    fn is_park_only(&self, body: &syn::Block) -> bool {
+        body.stmts.iter().all(|s| match s {
+            Stmt::Expr(Expr::Call(c), _) => {
+                matches!(&*c.func, Expr::Path(p) if self.resolver.resolve(&p.path).is("std::thread::park"))
+            }
+            _ => false,
+        })
+    }
 
     /// Decides the disposition of a handle produced by `stmt`; returns the marks set.
     fn mark_stmt(&mut self, stmt: &Stmt, rest: &[Stmt]) -> Vec<usize> {
@@ -1020,62 +1261,23 @@ impl<'a> Extractor<'a> {
     }
 }
 
-/// Whether a `select!` handler leaves the enclosing loop.
-fn handler_leaves(handler: &Expr) -> bool {
-    struct Leaves {
-        depth: usize,
-        found: bool,
+/// Calls whose arguments race or combine futures: `pending()` there means "never fires".
+fn is_race_combinator(name: &str) -> bool {
+    matches!(name, "select" | "select_biased" | "race" | "or" | "join" | "try_join" | "zip" | "select_all")
+}
+
+/// A guard against starting twice: a one-time initialiser, an atomic swap, or a check
+/// of an `Option` handle field on `self` (`self.task.is_some()`, `self.task.take()`).
+fn is_start_guard(method: &str, receiver: &Expr) -> bool {
+    if is_once_initialiser(method)
+        || method.starts_with("compare_exchange")
+        || matches!(method, "swap" | "fetch_or" | "get_or_try_init")
+    {
+        return true;
     }
-    impl<'ast> Visit<'ast> for Leaves {
-        fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
-            if b.label.is_some() || self.depth == 0 {
-                self.found = true;
-            }
-        }
-        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
-            self.found = true;
-        }
-        fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
-            self.depth += 1;
-            visit::visit_expr_loop(self, l);
-            self.depth -= 1;
-        }
-        fn visit_expr_while(&mut self, l: &'ast syn::ExprWhile) {
-            self.depth += 1;
-            visit::visit_expr_while(self, l);
-            self.depth -= 1;
-        }
-        fn visit_expr_for_loop(&mut self, l: &'ast syn::ExprForLoop) {
-            self.depth += 1;
-            visit::visit_expr_for_loop(self, l);
-            self.depth -= 1;
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
-        fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            let last = m.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-            if is_error_macro(&last) && last != "assert" && last != "ensure" {
-                self.found = true;
-            }
-            if let Ok(args) = m.parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated) {
-                for a in &args {
-                    self.visit_expr(a);
-                }
-            }
-        }
-        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-            if let Expr::Path(p) = &*c.func {
-                let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-                if segs.last().is_some_and(|l| l == "exit") && segs.iter().any(|s| s == "process") {
-                    self.found = true;
-                }
-            }
-            visit::visit_expr_call(self, c);
-        }
-    }
-    let mut v = Leaves { depth: 0, found: false };
-    v.visit_expr(handler);
-    v.found
+    let on_self_field =
+        matches!(receiver, Expr::Field(f) if matches!(&*f.base, Expr::Path(p) if p.path.is_ident("self")));
+    on_self_field && matches!(method, "is_some" | "is_none" | "take" | "replace" | "is_finished")
 }
 
 /// Whether an initialiser can produce a spawn's handle: a call whose callee or method
@@ -1274,9 +1476,12 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let saved_ty = std::mem::replace(&mut self.self_ty, ty);
         let saved_test = self.ctx.in_test;
         self.ctx.in_test |= is_test_item(&i.attrs);
+        let drop_impl = i.trait_.as_ref().is_some_and(|(_, p, _)| p.segments.last().is_some_and(|s| s.ident == "Drop"));
+        let saved_drop = std::mem::replace(&mut self.in_drop_impl, drop_impl);
         for item in &i.items {
             self.visit_impl_item(item);
         }
+        self.in_drop_impl = saved_drop;
         self.ctx.in_test = saved_test;
         self.self_ty = saved_ty;
     }
@@ -1341,6 +1546,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         self.bindings.push(HashMap::new());
         let saved_singleton = self.ctx.singleton;
+        if std::mem::take(&mut self.body_block) && self.no_pending == 0 {
+            self.pending_stmts(b);
+        }
         for (i, stmt) in b.stmts.iter().enumerate() {
             let set = self.mark_stmt(stmt, &b.stmts[i + 1..]);
             self.visit_stmt(stmt);
@@ -1379,23 +1587,27 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         match e {
             Expr::Call(c) => self.on_call(e, c),
             Expr::MethodCall(m) => self.on_method_call(e, m),
-            Expr::Closure(c) => {
-                let scope = std::mem::take(&mut self.scope_closure);
-                let is_async = c.asyncness.is_some();
-                self.boundary(is_async, |s| {
-                    for (i, p) in c.inputs.iter().enumerate() {
-                        let kind = if scope && i == 0 { Some(ValueKind::Scope) } else { None };
-                        s.bind_pat(p, kind);
-                    }
-                    s.visit_expr(&c.body);
-                });
-            }
             Expr::Async(a) => {
                 let is_async = !std::mem::take(&mut self.block_on_arg);
-                self.boundary(is_async, |s| s.visit_block(&a.block));
+                self.boundary(is_async, |s| {
+                    s.body_block = true;
+                    s.visit_block(&a.block)
+                });
+            }
+            Expr::Closure(_) if self.no_pending == 0 => {
+                // Inside a closure, `pending()` is a value handed to someone else.
+                self.no_pending += 1;
+                self.visit_closure(e);
+                self.no_pending -= 1;
             }
             Expr::Loop(l) => {
                 let span = self.span(l.loop_token.span);
+                if self.is_park_only(&l.body) {
+                    self.facts.park_loops.push(Site { owner: self.ctx.body, span });
+                }
+                if self.ctx.is_async && is_deadline_poll(None, &l.body, &self.resolver) {
+                    self.facts.sleep_polls.push(Site { owner: self.ctx.body, span });
+                }
                 self.on_loop(l.label.as_ref(), span, true, |s| s.visit_block(&l.body));
             }
             Expr::While(w) => {
@@ -1403,6 +1615,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 let lo = self.span(w.while_token.span);
                 let hi = self.span(w.cond.span());
                 let span = Span { hi: hi.hi, ..lo };
+                if self.ctx.is_async && is_deadline_poll(Some(&w.cond), &w.body, &self.resolver) {
+                    self.facts.sleep_polls.push(Site { owner: self.ctx.body, span });
+                }
                 self.on_loop(w.label.as_ref(), span, infinite, |s| {
                     s.visit_expr(&w.cond);
                     s.visit_block(&w.body);
@@ -1449,7 +1664,40 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     self.visit_expr(els);
                 }
             }
+            Expr::Closure(_) => self.visit_closure(e),
+            Expr::Let(l) => {
+                // `if let Some(old) = &self.task`: a check of the previous handle.
+                let mut scrutinee = &*l.expr;
+                while let Expr::Reference(r) = scrutinee {
+                    scrutinee = &r.expr;
+                }
+                let on_self =
+                    matches!(scrutinee, Expr::Field(f) if matches!(&*f.base, Expr::Path(p) if p.path.is_ident("self")));
+                if on_self && matches!(&*l.pat, Pat::TupleStruct(t) if t.path.is_ident("Some")) {
+                    self.facts.bodies[self.ctx.body].start_guard = true;
+                }
+                visit::visit_expr_let(self, l);
+            }
             _ => visit::visit_expr(self, e),
+        }
+    }
+}
+
+impl Extractor<'_> {
+    fn visit_closure(&mut self, e: &Expr) {
+        match e {
+            Expr::Closure(c) => {
+                let scope = std::mem::take(&mut self.scope_closure);
+                let is_async = c.asyncness.is_some();
+                self.boundary(is_async, |s| {
+                    for (i, p) in c.inputs.iter().enumerate() {
+                        let kind = if scope && i == 0 { Some(ValueKind::Scope) } else { None };
+                        s.bind_pat(p, kind);
+                    }
+                    s.visit_expr(&c.body);
+                });
+            }
+            _ => {}
         }
     }
 }
@@ -1485,7 +1733,7 @@ mod tests {
             fn b() { std::thread::sleep(D); }
             "#,
         );
-        let lines: Vec<usize> = f.blocking_sleeps.iter().map(|s| s.span.lo.line).collect();
+        let lines: Vec<usize> = f.blocking_sleeps.iter().map(|s| s.callee.lo.line).collect();
         assert_eq!(lines, [4, 7, 12]);
     }
 

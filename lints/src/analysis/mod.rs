@@ -3,11 +3,17 @@
 //! parsing, test code, the per-file facts and the crate-wide join.
 
 pub mod cancel;
+pub mod channels;
+pub mod exits;
 pub mod facts;
+pub mod handlers;
+pub mod http;
 pub mod index;
 pub mod paths;
 pub mod select;
 pub mod spawn;
 pub mod tasks;
 pub mod testcode;
+pub mod timers;
+pub mod tokens;
 pub mod words;
