@@ -1,4 +1,4 @@
-use taskcheck_core::{declare_lint, Diagnostic, LintMeta};
+use taskcheck_core::{declare_lint, Applicability, Diagnostic, Edit, Fix, LintMeta};
 
 use crate::analysis::index::BodyRef;
 use crate::{CrateContext, Lint};
@@ -40,6 +40,13 @@ declare_lint! {
     /// (`async_std::task::sleep(d).await` on async-std); move genuinely blocking work into
     /// `tokio::task::spawn_blocking`.
     ///
+    /// ### Fix safety
+    /// Unsafe: `std::thread::sleep(d)` becomes `tokio::time::sleep(d).await` when the
+    /// crate uses tokio (`async_std::task::sleep(d).await` when it uses async-std and
+    /// not tokio). Offered only where the crate names one of them. The task now yields
+    /// instead of holding its worker, so code that relied on the pause being atomic
+    /// (no other task running on this thread meanwhile) changes behaviour.
+    ///
     /// ### Options
     /// None.
     ///
@@ -49,14 +56,14 @@ declare_lint! {
     ///
     /// ### Known limits
     /// Only direct calls are seen: a sync helper that sleeps and is called from async
-    /// code is not flagged (it may be meant to run in `spawn_blocking`). The unsafe fix
-    /// (`tokio::time::sleep(d).await`) is not offered yet.
+    /// code is not flagged (it may be meant to run in `spawn_blocking`). The runtime for
+    /// the fix is judged from the paths the crate's code names, not from `Cargo.toml`.
     pub BLOCKING_SLEEP_IN_ASYNC,
     name: "blocking_sleep_in_async",
     group: Timeouts,
     tier: Default,
     level: Warn,
-    fix: None,
+    fix: Sometimes,
     summary: "`std::thread::sleep` inside async code blocks the runtime's worker thread",
 }
 
@@ -68,22 +75,39 @@ impl Lint for BlockingSleepInAsync {
     }
 
     fn check(&self, cx: &CrateContext<'_>, out: &mut Vec<Diagnostic>) {
+        let uses =
+            |f: fn(&crate::analysis::facts::Runtimes) -> bool| cx.index.files.iter().any(|(_, x)| f(&x.runtimes));
+        let timer = if uses(|r| r.tokio) {
+            Some("tokio::time::sleep")
+        } else if uses(|r| r.async_std) {
+            Some("async_std::task::sleep")
+        } else {
+            None
+        };
         for (file, (_, facts)) in cx.index.files.iter().enumerate() {
             for site in &facts.blocking_sleeps {
                 if cx.ignores_body(BodyRef { file, body: site.owner }) {
                     continue;
                 }
-                out.push(
-                    Diagnostic::new(
-                        self.meta().name,
-                        "blocking `std::thread::sleep` in async code",
-                        site.callee,
-                        "this parks the runtime's worker thread: no other task on it runs until the sleep ends",
-                    )
-                    .with_help(
+                let d = Diagnostic::new(
+                    self.meta().name,
+                    "blocking `std::thread::sleep` in async code",
+                    site.callee,
+                    "this parks the runtime's worker thread: no other task on it runs until the sleep ends",
+                );
+                out.push(match timer {
+                    Some(timer) => d.with_fix(Fix {
+                        message: format!("await a timer instead: `{timer}(d).await`"),
+                        applicability: Applicability::Unsafe,
+                        edits: vec![
+                            Edit { span: site.callee, replacement: timer.to_string() },
+                            Edit { span: site.end, replacement: ".await".to_string() },
+                        ],
+                    }),
+                    None => d.with_help(
                         "await a timer instead: `tokio::time::sleep(d).await` (async-std: `async_std::task::sleep(d).await`)",
                     ),
-                );
+                });
             }
         }
     }

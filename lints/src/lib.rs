@@ -4,7 +4,16 @@
 pub mod analysis;
 
 mod blocking_sleep_in_async;
+mod detached_task_panic;
+mod duplicate_task_start;
+mod http_client_without_timeout;
 mod loop_without_cancel;
+mod lost_cancel;
+mod pending_forever;
+mod select_sleep_timeout;
+mod sleep_as_timeout;
+mod spawn_in_drop;
+mod spawn_in_handler;
 mod spawn_without_cancel;
 
 use taskcheck_core::engine::{Analyzer, Crate, FileUnit};
@@ -44,7 +53,16 @@ pub trait Lint: Sync {
 pub static LINTS: &[&dyn Lint] = &[
     &loop_without_cancel::LoopWithoutCancel,
     &spawn_without_cancel::SpawnWithoutCancel,
+    &spawn_in_handler::SpawnInHandler,
+    &pending_forever::PendingForever,
+    &spawn_in_drop::SpawnInDrop,
+    &detached_task_panic::DetachedTaskPanic,
+    &duplicate_task_start::DuplicateTaskStart,
+    &sleep_as_timeout::SleepAsTimeout,
+    &select_sleep_timeout::SelectSleepTimeout,
+    &lost_cancel::LostCancel,
     &blocking_sleep_in_async::BlockingSleepInAsync,
+    &http_client_without_timeout::HttpClientWithoutTimeout,
 ];
 
 /// Metadata of every lint.
@@ -152,6 +170,8 @@ mod tests {
             ] {
                 assert!(m.docs.contains(section), "{} docs lack `{section}`", m.name);
             }
+            let has_fix = m.fix != taskcheck_core::FixAvailability::None;
+            assert_eq!(m.docs.contains("### Fix safety"), has_fix, "{}: `### Fix safety` iff it has a fix", m.name);
             let dir = root.join("ui-tests").join(m.name);
             let cases: Vec<String> = std::fs::read_dir(&dir)
                 .unwrap_or_else(|_| panic!("{} has no ui-tests folder", m.name))

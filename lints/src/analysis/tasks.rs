@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use taskcheck_core::Span;
 
+use super::handlers::HandlerShape;
 use super::index::{BodyRef, CrateIndex, LoopRef, ResolvedSpawn, Step};
 use super::spawn::{Disposition, Spawner};
 
@@ -52,6 +53,11 @@ pub struct TaskAnalysis {
     pub covered: HashSet<LoopRef>,
     /// Long-running loops that nothing can stop, by loop, with the first context found.
     pub contexts: BTreeMap<LoopRef, LoopContext>,
+    /// Spawns (indices into `CrateIndex::spawns`) whose work contains a long-running loop.
+    pub long_running: HashSet<usize>,
+    /// Detached spawns in a request handler with no timeout or cancellation source
+    /// (`spawn_in_handler`, which takes precedence over `spawn_without_cancel`).
+    pub in_handler: Vec<usize>,
 }
 
 /// What the analysis may look at.
@@ -61,7 +67,7 @@ pub struct TaskOptions {
     pub strict_async_loops: bool,
 }
 
-fn first_call(steps: &[Step], target: BodyRef, index: &CrateIndex<'_>) -> Option<(Span, String)> {
+pub fn first_call(steps: &[Step], target: BodyRef, index: &CrateIndex<'_>) -> Option<(Span, String)> {
     // Walk parents back to the start; keep the call made from the start body and the
     // fn it calls.
     let mut cur = steps.iter().find(|s| s.body == target)?;
@@ -78,6 +84,7 @@ pub fn analyze(index: &CrateIndex<'_>, opts: TaskOptions) -> TaskAnalysis {
     let mut out = TaskAnalysis::default();
     let skip_test = |b: BodyRef| !opts.lint_tests && index.is_test_body(b);
     let skip_loop = |l: LoopRef| !opts.lint_tests && index.is_test_loop(l);
+    let routes: HashSet<&str> = index.files.iter().flat_map(|(_, f)| f.routes.iter().map(String::as_str)).collect();
 
     for (si, sp) in index.spawns.iter().enumerate() {
         let owner = BodyRef { file: sp.file, body: sp.site.owner };
@@ -85,6 +92,10 @@ pub fn analyze(index: &CrateIndex<'_>, opts: TaskOptions) -> TaskAnalysis {
             continue;
         }
         let thread = sp.spawner.is_thread();
+        let handler = sp.is_detached() && is_unbounded_handler_spawn(index, &routes, sp);
+        if handler {
+            out.in_handler.push(si);
+        }
         // A call raced against a cancellation source is dropped when it fires.
         let steps = index.reach(sp.body(), TASK_CALL_DEPTH, |c| !c.raced);
         let long: Vec<ReachedLoop> = steps
@@ -99,7 +110,11 @@ pub fn analyze(index: &CrateIndex<'_>, opts: TaskOptions) -> TaskAnalysis {
         if long.is_empty() {
             continue;
         }
-        if sp.is_detached() {
+        out.long_running.insert(si);
+        if handler {
+            // One finding per bug: `spawn_in_handler` reports this spawn.
+            out.covered.extend(long.iter().map(|l| l.at));
+        } else if sp.is_detached() {
             // A stop signal moved in cannot help a loop that has no exit at all.
             let offending: Vec<ReachedLoop> = long
                 .iter()
@@ -162,12 +177,25 @@ pub fn analyze(index: &CrateIndex<'_>, opts: TaskOptions) -> TaskAnalysis {
 
 /// A spawn in a one-time initialiser or behind a once-guard, or a task whose fn returns
 /// `!` and is documented to run forever: the process's own driver threads.
-fn is_singleton(index: &CrateIndex<'_>, sp: &ResolvedSpawn<'_>) -> bool {
+pub fn is_singleton(index: &CrateIndex<'_>, sp: &ResolvedSpawn<'_>) -> bool {
     if sp.site.singleton {
         return true;
     }
     let body = index.body(sp.body());
     body.calls.iter().flat_map(|c| index.resolve(sp.body(), c)).any(|c| index.body(c).never_forever)
+}
+
+/// A spawn made while serving a request (in a handler fn or a hyper `service_fn`
+/// closure) whose work is neither bounded by a timeout nor given a cancellation source.
+fn is_unbounded_handler_spawn(index: &CrateIndex<'_>, routes: &HashSet<&str>, sp: &ResolvedSpawn<'_>) -> bool {
+    let owner = index.body(BodyRef { file: sp.file, body: sp.site.owner });
+    let handler = sp.site.in_service_fn
+        || match owner.handler {
+            HandlerShape::Handler => true,
+            HandlerShape::IfRouted => routes.contains(owner.name.as_str()),
+            HandlerShape::No => false,
+        };
+    handler && !sp.site.bounded && !sp.site.cancel_moved_in
 }
 
 /// How a long-running loop is described in a label.

@@ -1,0 +1,135 @@
+use std::collections::HashSet;
+
+use taskcheck_core::{declare_lint, Diagnostic, LintMeta};
+
+use crate::analysis::index::BodyRef;
+use crate::analysis::tasks::{MAIN_CALL_DEPTH, TASK_CALL_DEPTH};
+use crate::{CrateContext, Lint};
+
+declare_lint! {
+    /// ### What it does
+    /// Flags `std::future::pending().await` (or `futures::future::pending().await`) that
+    /// is a statement, a `let` initialiser or the tail expression of a fn or `async`
+    /// block body, and an empty `loop {}` or `loop { thread::park(); }` in task context
+    /// (a spawned task or thread, `main`, or a crate-local fn they call).
+    ///
+    /// Not flagged: `pending()` inside a `match` arm, an `if`/`else` branch, a closure, or
+    /// a `select!`/`join!`/`race` operand, where it is the idiom for "this branch never
+    /// fires" (tonic, axum and actix-server use it that way); a crate-local fn named
+    /// `pending`; an empty loop in a fn no task reaches (a `-> !` panic handler).
+    ///
+    /// ### Why is this bad
+    /// The task (or `main`) can never finish: nothing it awaits will ever complete, so it
+    /// ends only when it is dropped or the process is killed. In `main` this usually
+    /// replaces a shutdown signal, and the service cannot shut down gracefully; in a
+    /// task it holds every capture forever. `loop {}` also burns a core.
+    ///
+    /// ### Example
+    /// ```rust,ignore
+    /// #[tokio::main]
+    /// async fn main() {
+    ///     start_workers().await;
+    ///     std::future::pending::<()>().await;
+    /// }
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```rust,ignore
+    ///     tokio::signal::ctrl_c().await?;
+    ///     shutdown.cancel();
+    ///     workers.wait().await;
+    /// ```
+    ///
+    /// ### Options
+    /// None.
+    ///
+    /// ### Go analog
+    /// `select {}`.
+    ///
+    /// ### Known limits
+    /// Only `pending` resolved to `std::future` or `futures::future` is recognised; a
+    /// future that never completes for another reason is not.
+    pub PENDING_FOREVER,
+    name: "pending_forever",
+    group: Lifecycle,
+    tier: Default,
+    level: Warn,
+    fix: None,
+    summary: "awaiting a future that never completes (or parking forever) in task context",
+}
+
+pub struct PendingForever;
+
+impl Lint for PendingForever {
+    fn meta(&self) -> &'static LintMeta {
+        &PENDING_FOREVER
+    }
+
+    fn check(&self, cx: &CrateContext<'_>, out: &mut Vec<Diagnostic>) {
+        let help_main = "wait for a shutdown signal instead: `tokio::signal::ctrl_c().await`, then stop the workers";
+        let help_task =
+            "await the real completion condition (a `CancellationToken`, a shutdown channel, the work's own end) or return";
+        for (file, (_, facts)) in cx.index.files.iter().enumerate() {
+            for site in &facts.pendings {
+                let owner = BodyRef { file, body: site.owner };
+                if cx.ignores_body(owner) {
+                    continue;
+                }
+                let main = cx.index.body(owner).is_main;
+                out.push(
+                    Diagnostic::new(
+                        self.meta().name,
+                        "`pending().await` never completes",
+                        site.span,
+                        "this await never returns: the task can only end by being dropped",
+                    )
+                    .with_help(if main { help_main } else { help_task }),
+                );
+            }
+        }
+        let mut task_context: Option<HashSet<BodyRef>> = None;
+        for (file, (_, facts)) in cx.index.files.iter().enumerate() {
+            for site in &facts.park_loops {
+                let owner = BodyRef { file, body: site.owner };
+                if cx.ignores_body(owner) {
+                    continue;
+                }
+                let ctx = task_context.get_or_insert_with(|| task_bodies(cx));
+                if !ctx.contains(&owner) {
+                    continue;
+                }
+                let main = cx.index.body(owner).is_main;
+                out.push(
+                    Diagnostic::new(
+                        self.meta().name,
+                        "this loop never ends and does no work",
+                        site.span,
+                        "an empty (or park-only) loop keeps the thread forever",
+                    )
+                    .with_help(if main {
+                        help_main
+                    } else {
+                        "block on the real stop condition (a channel `recv()`, a `Condvar`, a join) instead of spinning or parking forever"
+                    }),
+                );
+            }
+        }
+    }
+}
+
+/// Bodies that run as a task: spawned work, `main`, and the crate-local fns they call.
+fn task_bodies(cx: &CrateContext<'_>) -> HashSet<BodyRef> {
+    let mut out = HashSet::new();
+    for sp in &cx.index.spawns {
+        out.extend(cx.index.reach(sp.body(), TASK_CALL_DEPTH, |_| true).into_iter().map(|s| s.body));
+    }
+    for (file, (_, facts)) in cx.index.files.iter().enumerate() {
+        for (body, b) in facts.bodies.iter().enumerate() {
+            if b.is_main {
+                let main = BodyRef { file, body };
+                out.extend(cx.index.reach(main, MAIN_CALL_DEPTH, |_| true).into_iter().map(|s| s.body));
+            }
+        }
+    }
+    out
+}
