@@ -87,12 +87,12 @@ impl Lint for LostCancel {
                     LostKind::GuardDropped => (
                         "drop guard dropped at once: the token is cancelled immediately".to_string(),
                         "the guard is dropped at the end of this statement".to_string(),
-                        "bind it to a named variable: `let _guard = token.drop_guard();`".to_string(),
+                        "bind the guard to `_guard`: it then cancels when the scope ends".to_string(),
                     ),
                     LostKind::SenderDiscarded { receiver } => (
                         format!("the sender of `{receiver}` is dropped at once"),
                         format!("`_` drops the sender here: `{receiver}` reports closed on every receive"),
-                        "bind the sender to a name that lives: `_tx` (or pass it to whoever signals)".to_string(),
+                        "bind the sender to `_tx` so it lives until the scope ends (or hand it to whoever signals)".to_string(),
                     ),
                     LostKind::SenderDropped { name } => (
                         format!("shutdown sender `{name}` is dropped right after it is created"),

@@ -327,6 +327,7 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
         body_block: false,
         no_pending: 0,
         in_drop_impl: false,
+        spawn_work: false,
     };
     let file_span = src.span(0, 0);
     x.ctx.body = x.new_body(BodyKind::Items, String::new(), file_span, false);
@@ -404,6 +405,8 @@ struct Extractor<'a> {
     no_pending: usize,
     /// Inside `impl Drop for ..`.
     in_drop_impl: bool,
+    /// The next async block is spawned work (its body is a task's body).
+    spawn_work: bool,
 }
 
 fn addr(e: &Expr) -> usize {
@@ -779,7 +782,9 @@ impl<'a> Extractor<'a> {
         });
         let saved = std::mem::take(&mut self.ctx);
         self.ctx = Ctx { body, is_async, in_test: saved.in_test, ..Ctx::default() };
+        self.spawn_work = matches!(work, Expr::Async(_));
         self.visit_expr(work);
+        self.spawn_work = false;
         self.ctx = saved;
     }
 
@@ -1597,8 +1602,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             Expr::MethodCall(m) => self.on_method_call(e, m),
             Expr::Async(a) => {
                 let is_async = !std::mem::take(&mut self.block_on_arg);
+                // Only the body of spawned work counts: an async block bound to a
+                // variable or passed to a fn is usually raced later (`a.or(b)`).
+                let spawned = std::mem::take(&mut self.spawn_work);
                 self.boundary(is_async, |s| {
-                    s.body_block = true;
+                    s.body_block = spawned;
                     s.visit_block(&a.block)
                 });
             }
