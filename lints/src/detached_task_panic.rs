@@ -1,7 +1,7 @@
 use taskcheck_core::{declare_lint, Diagnostic, LintMeta};
 
 use crate::analysis::index::BodyRef;
-use crate::analysis::spawn::Disposition;
+use crate::analysis::spawn::{Disposition, Spawner};
 use crate::analysis::tasks::is_singleton;
 use crate::{CrateContext, Lint};
 
@@ -62,8 +62,9 @@ impl Lint for DetachedTaskPanic {
     fn check(&self, cx: &CrateContext<'_>, out: &mut Vec<Diagnostic>) {
         for (si, sp) in cx.index.spawns.iter().enumerate() {
             let owner = BodyRef { file: sp.file, body: sp.site.owner };
-            if !sp.is_detached()
-                && !(sp.spawner == crate::analysis::spawn::Spawner::Tracker && sp.disposition != Disposition::Kept)
+            // A discarded `TaskTracker` handle: the tracker waits, but nobody sees a panic.
+            let tracked_only = sp.spawner == Spawner::Tracker && sp.disposition != Disposition::Kept;
+            if !(sp.is_detached() || tracked_only)
                 || cx.tasks.long_running.contains(&si)
                 || cx.ignores_body(owner)
                 || is_singleton(cx.index, sp)

@@ -92,7 +92,8 @@ impl Lint for LostCancel {
                     LostKind::SenderDiscarded { receiver } => (
                         format!("the sender of `{receiver}` is dropped at once"),
                         format!("`_` drops the sender here: `{receiver}` reports closed on every receive"),
-                        "bind the sender to `_tx` so it lives until the scope ends (or hand it to whoever signals)".to_string(),
+                        "bind the sender to `_tx` so it lives until the scope ends (or hand it to whoever signals)"
+                            .to_string(),
                     ),
                     LostKind::SenderDropped { name } => (
                         format!("shutdown sender `{name}` is dropped right after it is created"),

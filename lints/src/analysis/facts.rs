@@ -409,6 +409,25 @@ struct Extractor<'a> {
     spawn_work: bool,
 }
 
+/// How a spawn site starts its work.
+#[derive(Default)]
+struct SpawnHow {
+    /// `None` while it is a call to a crate-local fn that may be a spawn wrapper.
+    spawner: Option<Spawner>,
+    /// `self.field.spawn(..)` with a field declared elsewhere.
+    receiver_field: Option<String>,
+    /// A possible wrapper: the call and which argument holds the work.
+    via: Option<(CallTarget, usize)>,
+    /// On the ambient tokio runtime.
+    ambient: bool,
+}
+
+impl SpawnHow {
+    fn via(target: CallTarget, arg: usize) -> Self {
+        SpawnHow { via: Some((target, arg)), ..SpawnHow::default() }
+    }
+}
+
 fn addr(e: &Expr) -> usize {
     e as *const Expr as usize
 }
@@ -740,16 +759,8 @@ impl<'a> Extractor<'a> {
     }
 
     /// Records a spawn site and walks the spawned work as its own body.
-    fn on_spawn(
-        &mut self,
-        call: &Expr,
-        spawner: Option<Spawner>,
-        span: Span,
-        work: &Expr,
-        receiver_field: Option<String>,
-        via: Option<(CallTarget, usize)>,
-        ambient: bool,
-    ) {
+    fn on_spawn(&mut self, call: &Expr, span: Span, work: &Expr, how: SpawnHow) {
+        let SpawnHow { spawner, receiver_field, via, ambient } = how;
         let disposition = self.marks.get(&addr(call)).copied().unwrap_or(Disposition::Kept);
         let is_async = !matches!(spawner, Some(Spawner::Thread | Spawner::Scoped | Spawner::Blocking));
         let body = self.new_body(
@@ -869,7 +880,7 @@ impl<'a> Extractor<'a> {
         if let Some(sp) = spawner_of_path(&r) {
             if let Some(work) = c.args.first() {
                 let ambient = r.is_any(&["tokio::spawn", "tokio::task::spawn_blocking", "tokio::task::spawn_local"]);
-                self.on_spawn(e, Some(sp), callee_span, work, None, None, ambient);
+                self.on_spawn(e, callee_span, work, SpawnHow { spawner: Some(sp), ambient, ..SpawnHow::default() });
                 for a in c.args.iter().skip(1) {
                     self.visit_expr(a);
                 }
@@ -914,7 +925,7 @@ impl<'a> Extractor<'a> {
             let mut pending = false;
             for (i, a) in c.args.iter().enumerate() {
                 if matches!(a, Expr::Async(_) | Expr::Closure(_)) {
-                    self.on_spawn(e, None, callee_span, a, None, Some((target.clone(), i)), false);
+                    self.on_spawn(e, callee_span, a, SpawnHow::via(target.clone(), i));
                     pending = true;
                 }
             }
@@ -973,7 +984,8 @@ impl<'a> Extractor<'a> {
                     if p.path.segments.len() >= 2 && p.path.segments.last().is_some_and(|s| s.ident == "current")
                         && p.path.segments[p.path.segments.len() - 2].ident == "Handle"));
                 self.visit_expr(&m.receiver);
-                self.on_spawn(e, Some(spawner), span, work, field, None, ambient);
+                let how = SpawnHow { spawner: Some(spawner), receiver_field: field, ambient, ..SpawnHow::default() };
+                self.on_spawn(e, span, work, how);
                 return;
             }
         }
@@ -987,7 +999,7 @@ impl<'a> Extractor<'a> {
             });
             if recv.is_some_and(|r| r == "exec" || r == "executor") {
                 self.visit_expr(&m.receiver);
-                self.on_spawn(e, Some(Spawner::Task), span, &m.args[0], None, None, false);
+                self.on_spawn(e, span, &m.args[0], SpawnHow { spawner: Some(Spawner::Task), ..SpawnHow::default() });
                 return;
             }
         }
@@ -1018,7 +1030,7 @@ impl<'a> Extractor<'a> {
             self.visit_expr(&m.receiver);
             for (i, a) in m.args.iter().enumerate() {
                 if matches!(a, Expr::Async(_) | Expr::Closure(_)) {
-                    self.on_spawn(e, None, span, a, None, Some((target.clone(), i)), false);
+                    self.on_spawn(e, span, a, SpawnHow::via(target.clone(), i));
                 } else {
                     self.visit_expr(a);
                 }
@@ -1610,10 +1622,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     s.visit_block(&a.block)
                 });
             }
-            Expr::Closure(_) if self.no_pending == 0 => {
+            Expr::Closure(c) if self.no_pending == 0 => {
                 // Inside a closure, `pending()` is a value handed to someone else.
                 self.no_pending += 1;
-                self.visit_closure(e);
+                self.visit_closure(c);
                 self.no_pending -= 1;
             }
             Expr::Loop(l) => {
@@ -1680,7 +1692,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     self.visit_expr(els);
                 }
             }
-            Expr::Closure(_) => self.visit_closure(e),
+            Expr::Closure(c) => self.visit_closure(c),
             Expr::Let(l) => {
                 // `if let Some(old) = &self.task`: a check of the previous handle.
                 let mut scrutinee = &*l.expr;
@@ -1700,21 +1712,18 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 }
 
 impl Extractor<'_> {
-    fn visit_closure(&mut self, e: &Expr) {
-        match e {
-            Expr::Closure(c) => {
-                let scope = std::mem::take(&mut self.scope_closure);
-                let is_async = c.asyncness.is_some();
-                self.boundary(is_async, |s| {
-                    for (i, p) in c.inputs.iter().enumerate() {
-                        let kind = if scope && i == 0 { Some(ValueKind::Scope) } else { None };
-                        s.bind_pat(p, kind);
-                    }
-                    s.visit_expr(&c.body);
-                });
+    /// A closure is a boundary: its parameters are its own bindings (the first one is a
+    /// scope when the closure is passed to `thread::scope` and friends).
+    fn visit_closure(&mut self, c: &syn::ExprClosure) {
+        let scope = std::mem::take(&mut self.scope_closure);
+        let is_async = c.asyncness.is_some();
+        self.boundary(is_async, |s| {
+            for (i, p) in c.inputs.iter().enumerate() {
+                let kind = if scope && i == 0 { Some(ValueKind::Scope) } else { None };
+                s.bind_pat(p, kind);
             }
-            _ => {}
-        }
+            s.visit_expr(&c.body);
+        });
     }
 }
 
