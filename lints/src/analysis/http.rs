@@ -128,9 +128,19 @@ impl Finder<'_> {
         self.found.push((ClientSite { kind, span, fix }, bound));
     }
 
+    /// Inserts `.timeout(..)` before `.build()`: on a line of its own, indented like
+    /// `.build()`, when the chain is written one call per line.
     fn insert_timeout(&self, build: &syn::ExprMethodCall) -> Vec<Edit> {
         let at = self.span(build.dot_token.span);
-        vec![Edit { span: Span { hi: at.lo, ..at }, replacement: format!(".timeout({FIX_TIMEOUT})") }]
+        let line = self.src.line_text(at.lo.line);
+        let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
+        let own_line = line.trim_start().starts_with(".build");
+        let replacement = if own_line {
+            format!(".timeout({FIX_TIMEOUT})\n{indent}")
+        } else {
+            format!(".timeout({FIX_TIMEOUT})")
+        };
+        vec![Edit { span: Span { hi: at.lo, ..at }, replacement }]
     }
 
     /// Handles a method chain (or a bare constructor); returns whether it was a client
