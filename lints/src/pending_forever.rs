@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use taskcheck_core::{declare_lint, Diagnostic, LintMeta};
 
-use crate::analysis::index::BodyRef;
+use crate::analysis::index::{BodyRef, LoopRef};
 use crate::analysis::tasks::{MAIN_CALL_DEPTH, TASK_CALL_DEPTH};
 use crate::{CrateContext, Lint};
 
@@ -12,6 +12,9 @@ declare_lint! {
     /// is a statement, a `let` initialiser or the tail expression of a fn or `async`
     /// block body, and an empty `loop {}` or `loop { thread::park(); }` in task context
     /// (a spawned task or thread, `main`, or a crate-local fn they call).
+    ///
+    /// A park loop that `loop_without_cancel` or `spawn_without_cancel` already reports
+    /// (in a thread, in `main`, in a detached task) is left to them.
     ///
     /// Not flagged: `pending()` inside a `match` arm, an `if`/`else` branch, a closure, or
     /// a `select!`/`join!`/`race` operand, where it is the idiom for "this branch never
@@ -96,6 +99,15 @@ impl Lint for PendingForever {
                 }
                 let ctx = task_context.get_or_insert_with(|| task_bodies(cx));
                 if !ctx.contains(&owner) {
+                    continue;
+                }
+                // One finding per bug: a park loop that the lifecycle lints already report
+                // (in a thread, in `main`, in a detached task) is theirs.
+                let reported = facts.loops.iter().position(|l| l.span == site.span).is_some_and(|idx| {
+                    let l = LoopRef { file, idx };
+                    cx.tasks.covered.contains(&l) || cx.tasks.contexts.contains_key(&l)
+                });
+                if reported {
                     continue;
                 }
                 let main = cx.index.body(owner).is_main;
