@@ -1161,6 +1161,10 @@ impl<'a> Extractor<'a> {
             .filter(|&i| sel.branches[i].fut.as_ref().is_some_and(|f| sleep_call(f, &self.resolver).is_some()))
             .collect();
         let [si] = sleeps[..] else { return };
+        // A sleep behind a precondition is a conditional deadline, not a timeout.
+        if sel.branches[si].cond.is_some() {
+            return;
+        }
         let others: Vec<usize> = futures.iter().copied().filter(|&i| i != si).collect();
         let sleep = &sel.branches[si];
         // A sleep racing a shutdown/drain future is a grace period, not a timeout.

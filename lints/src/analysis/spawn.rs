@@ -44,7 +44,7 @@ pub enum Disposition {
 /// Kinds of values that change what a `.spawn(..)` on them means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ValueKind {
-    /// `JoinSet`, `JoinMap`, `FuturesUnordered`.
+    /// `JoinSet`, `JoinMap`, `FuturesUnordered`, `LocalSet`.
     TaskSet,
     /// `tokio_util::task::TaskTracker`.
     Tracker,
@@ -59,7 +59,8 @@ pub enum ValueKind {
 /// The kind named by a type's last path segment.
 pub fn kind_of_type_name(name: &str) -> Option<ValueKind> {
     Some(match name {
-        "JoinSet" | "JoinMap" | "FuturesUnordered" | "FuturesOrdered" => ValueKind::TaskSet,
+        // A `LocalSet` drops its tasks when it is dropped, like a `JoinSet`.
+        "JoinSet" | "JoinMap" | "FuturesUnordered" | "FuturesOrdered" | "LocalSet" => ValueKind::TaskSet,
         "TaskTracker" => ValueKind::Tracker,
         "Executor" | "LocalExecutor" | "StaticExecutor" | "StaticLocalExecutor" => ValueKind::Executor,
         "CancellationToken" | "DropGuard" => ValueKind::Cancel,
