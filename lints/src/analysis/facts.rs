@@ -1205,15 +1205,17 @@ impl<'a> Extractor<'a> {
             return None;
         }
         let text = |s: proc_macro2::Span| self.src.snippet(&self.span(s)).to_string();
+        let lo = self.span(mac.path.span());
+        // Laid out like the select it replaces: arms one level in, where the branches were.
+        let indent: String = self.src.line_text(lo.lo.line).chars().take_while(|c| c.is_whitespace()).collect();
         let replacement = format!(
-            "match tokio::time::timeout({}, {}).await {{ Ok({}) => {}, Err(_) => {} }}",
+            "match tokio::time::timeout({}, {}).await {{\n{indent}    Ok({}) => {},\n{indent}    Err(_) => {},\n{indent}}}",
             text(call.args[0].span()),
             text(op.fut.as_ref()?.span()),
             text(op.pat.as_ref()?.span()),
             text(op.handler.span()),
             text(sleep.handler.span()),
         );
-        let lo = self.span(mac.path.span());
         let hi = self.span(mac.delimiter.span().close());
         Some(Edit { span: Span { hi: hi.hi, ..lo }, replacement })
     }

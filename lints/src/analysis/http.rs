@@ -135,11 +135,8 @@ impl Finder<'_> {
         let line = self.src.line_text(at.lo.line);
         let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
         let own_line = line.trim_start().starts_with(".build");
-        let replacement = if own_line {
-            format!(".timeout({FIX_TIMEOUT})\n{indent}")
-        } else {
-            format!(".timeout({FIX_TIMEOUT})")
-        };
+        let replacement =
+            if own_line { format!(".timeout({FIX_TIMEOUT})\n{indent}") } else { format!(".timeout({FIX_TIMEOUT})") };
         vec![Edit { span: Span { hi: at.lo, ..at }, replacement }]
     }
 
