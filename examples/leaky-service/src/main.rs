@@ -92,7 +92,10 @@ async fn main() -> anyhow::Result<()> {
     let (notify_tx, notify_rx) = notify::queue();
     let mut shard_tasks =
         worker::spawn_shard_consumers(state.outbox.clone(), state.reservations.clone(), notify_tx, invoice_tx);
-    let price_refresher = cache::PriceRefresher::start(settings.price_feed_url.clone(), state.prices.clone())?;
+    let mut price_refresher = cache::PriceRefresher::start(settings.price_feed_url.clone(), state.prices.clone())?;
+    if let Ok(feed) = std::env::var("PRICE_FEED_OVERRIDE") {
+        price_refresher.switch_feed(feed, state.prices.clone());
+    }
     cache::spawn_session_janitor(state.last_seen.clone(), token.clone());
     let audit_tx = notify::spawn_audit_writer(settings.audit_log.clone());
     let dispatcher = notify::spawn_dispatcher(notify_rx, notifier.clone(), audit_tx, token.clone());
