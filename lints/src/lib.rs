@@ -6,15 +6,18 @@ pub mod analysis;
 mod blocking_sleep_in_async;
 mod detached_task_panic;
 mod duplicate_task_start;
+mod forget_lock_guard;
 mod http_client_without_timeout;
 mod loop_without_cancel;
 mod lost_cancel;
+mod oversized_channel_buffer;
 mod pending_forever;
 mod select_sleep_timeout;
 mod sleep_as_timeout;
 mod spawn_in_drop;
 mod spawn_in_handler;
 mod spawn_without_cancel;
+mod unbounded_channel;
 
 use taskcheck_core::engine::{Analyzer, Crate, FileUnit};
 use taskcheck_core::{Diagnostic, LintMeta, Settings};
@@ -63,6 +66,9 @@ pub static LINTS: &[&dyn Lint] = &[
     &lost_cancel::LostCancel,
     &blocking_sleep_in_async::BlockingSleepInAsync,
     &http_client_without_timeout::HttpClientWithoutTimeout,
+    &unbounded_channel::UnboundedChannel,
+    &oversized_channel_buffer::OversizedChannelBuffer,
+    &forget_lock_guard::ForgetLockGuard,
 ];
 
 /// Metadata of every lint.

@@ -10,7 +10,10 @@ use syn::{Expr, Pat, Stmt};
 use taskcheck_core::{Edit, SourceFile, Span};
 
 use super::cancel::{is_cancel_name, is_racing_method, is_signal_path, CANCEL_METHODS};
+use super::channels::{bound_of, Bound};
+use super::consts::{int_expr, is_non_default_cfg, IntExpr};
 use super::exits::{handler_leaves, is_error_macro};
+use super::guards::{forgotten_guards, ForgottenGuard};
 use super::handlers::{handler_shape, is_bounded_work, routed_fns, HandlerShape};
 use super::http::{clients_without_timeout, ClientSite};
 use super::paths::{Origin, Resolved, Resolver, UseScope};
@@ -74,6 +77,10 @@ pub struct Body {
     /// Guards against running twice: `Once`/`get_or_init`, an atomic `swap`/
     /// `compare_exchange`, or a check of an `Option` handle field on `self`.
     pub start_guard: bool,
+    /// Upper bounds of `for _ in 0..N` loops (constant expressions).
+    pub range_bounds: Vec<IntExpr>,
+    /// Lock-implementation code: an `unsafe fn` or a method of a `Raw*` lock trait impl.
+    pub lock_impl: bool,
 }
 
 /// A fn that spawns one of its parameters (`fn spawn<F: Future>(f: F) { tokio::spawn(f); }`).
@@ -226,6 +233,35 @@ pub struct FileFacts {
     pub http_clients: Vec<(BodyId, ClientSite)>,
     /// Async runtimes the file's paths name.
     pub runtimes: Runtimes,
+    /// Integer `const` items (default cfg), by name.
+    pub consts: Vec<(String, IntExpr)>,
+    /// Channel constructors.
+    pub channels: Vec<ChannelSite>,
+    /// Structs and enums carrying a reply sender (request/reply messages).
+    pub reply_types: Vec<String>,
+    /// Lock guards that are forgotten or leaked.
+    pub forgotten_guards: Vec<(BodyId, ForgottenGuard)>,
+    /// The file defines a lock type: guards forgotten in this crate are lock internals.
+    pub defines_lock: bool,
+    /// The file calls `force_unlock*`/`unlock_unchecked` (a lock implementation).
+    pub force_unlock: bool,
+}
+
+/// A channel constructor call.
+#[derive(Clone, Debug)]
+pub struct ChannelSite {
+    pub owner: BodyId,
+    /// The constructor path.
+    pub span: Span,
+    pub bound: Bound,
+    /// The capacity argument of a bounded channel, when it is a constant expression.
+    pub capacity: Option<IntExpr>,
+    /// The element type's last segment (`()` for the unit type), from a turbofish or
+    /// a `let` annotation.
+    pub elem: Option<String>,
+    /// `let (tx, rx) = ..` names (`None` for `_` or when not bound by a `let`).
+    pub tx: Option<String>,
+    pub rx: Option<String>,
 }
 
 /// Which async runtimes a file uses (for fixes that name one).
@@ -306,6 +342,12 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
             loops: Vec::new(),
             spawns: Vec::new(),
             field_kinds: kinds.found.clone(),
+            reply_types: std::mem::take(&mut kinds.reply_types),
+            defines_lock: kinds.defines_lock,
+            force_unlock: false,
+            consts: Vec::new(),
+            channels: Vec::new(),
+            forgotten_guards: Vec::new(),
             blocking_sleeps: Vec::new(),
             routes: Vec::new(),
             pendings: Vec::new(),
@@ -328,6 +370,7 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
         no_pending: 0,
         in_drop_impl: false,
         spawn_work: false,
+        in_raw_lock_impl: false,
     };
     let file_span = src.span(0, 0);
     x.ctx.body = x.new_body(BodyKind::Items, String::new(), file_span, false);
@@ -342,9 +385,62 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
 #[derive(Default)]
 struct FieldKinds {
     found: Vec<(String, ValueKind)>,
+    /// Structs and enums carrying a reply sender (`oneshot::Sender`, `SyncSender`).
+    reply_types: Vec<String>,
+    /// The file defines a lock type (`struct SpinLock`, `..Mutex`, `..RwLock`).
+    defines_lock: bool,
+}
+
+/// Whether type tokens name a reply sender: `oneshot::Sender<..>` or `SyncSender<..>`.
+fn carries_reply_sender(ts: proc_macro2::TokenStream) -> bool {
+    let mut prev: Vec<String> = Vec::new();
+    fn scan(ts: proc_macro2::TokenStream, prev: &mut Vec<String>) -> bool {
+        for t in ts {
+            match t {
+                proc_macro2::TokenTree::Ident(i) => {
+                    let s = i.to_string();
+                    let after_oneshot = prev.len() >= 2 && prev[prev.len() - 2] == "oneshot";
+                    if s == "SyncSender" || s == "Sender" && after_oneshot {
+                        return true;
+                    }
+                    prev.push(s);
+                }
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == ':' => {
+                    if prev.last().map(String::as_str) != Some(":") {
+                        prev.push(":".into());
+                    }
+                }
+                proc_macro2::TokenTree::Group(g) => {
+                    if scan(g.stream(), prev) {
+                        return true;
+                    }
+                }
+                _ => prev.push(String::new()),
+            }
+        }
+        false
+    }
+    scan(ts, &mut prev)
+}
+
+fn is_lock_type_name(name: &str) -> bool {
+    ["Mutex", "RwLock", "Lock", "Semaphore"].iter().any(|s| name.ends_with(s))
 }
 
 impl<'ast> Visit<'ast> for FieldKinds {
+    fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
+        if carries_reply_sender(quote::ToTokens::to_token_stream(&s.fields)) {
+            self.reply_types.push(s.ident.to_string());
+        }
+        self.defines_lock |= is_lock_type_name(&s.ident.to_string());
+        visit::visit_item_struct(self, s);
+    }
+    fn visit_item_enum(&mut self, e: &'ast syn::ItemEnum) {
+        if carries_reply_sender(quote::ToTokens::to_token_stream(&e.variants)) {
+            self.reply_types.push(e.ident.to_string());
+        }
+        visit::visit_item_enum(self, e);
+    }
     fn visit_field(&mut self, f: &'ast syn::Field) {
         if let (Some(name), Some(kind)) = (&f.ident, kind_of_type(&f.ty)) {
             self.found.push((name.to_string(), kind));
@@ -407,6 +503,8 @@ struct Extractor<'a> {
     in_drop_impl: bool,
     /// The next async block is spawned work (its body is a task's body).
     spawn_work: bool,
+    /// Inside `impl RawMutex for ..` (or another `Raw*` lock trait).
+    in_raw_lock_impl: bool,
 }
 
 /// How a spawn site starts its work.
@@ -524,6 +622,8 @@ impl<'a> Extractor<'a> {
             try_current: false,
             self_ref: false,
             start_guard: false,
+            range_bounds: Vec::new(),
+            lock_impl: false,
         });
         self.facts.bodies.len() - 1
     }
@@ -701,6 +801,7 @@ impl<'a> Extractor<'a> {
             b.handler = handler_shape(attrs, sig, kind == BodyKind::Method);
             b.is_drop = kind == BodyKind::Method && self.in_drop_impl && sig.ident == "drop";
             b.self_ref = sig.receiver().is_some_and(|r| r.reference.is_some() || r.colon_token.is_some());
+            b.lock_impl = sig.unsafety.is_some() || self.in_raw_lock_impl;
         }
         // Per-fn flows (tokens, clients) see the fn's own `use` items.
         let items = block.stmts.iter().filter_map(|s| match s {
@@ -713,6 +814,9 @@ impl<'a> Extractor<'a> {
         }
         for c in clients_without_timeout(block, &self.resolver, self.src) {
             self.facts.http_clients.push((body, c));
+        }
+        for g in forgotten_guards(block, &self.resolver, self.src) {
+            self.facts.forgotten_guards.push((body, g));
         }
         self.resolver.pop();
         self.ctx = Ctx { body, is_async: sig.asyncness.is_some(), in_test, params: param_names(sig), ..Ctx::default() };
@@ -899,6 +1003,25 @@ impl<'a> Extractor<'a> {
                 _ => {}
             }
         }
+        if let Some(bound) = bound_of(&r) {
+            let elem = p.path.segments.last().and_then(|s| match &s.arguments {
+                syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
+                    syn::GenericArgument::Type(t) => type_name(t),
+                    _ => None,
+                }),
+                _ => None,
+            });
+            let capacity = if bound == Bound::Bounded { c.args.first().and_then(int_expr) } else { None };
+            self.facts.channels.push(ChannelSite {
+                owner: self.ctx.body,
+                span: callee_span,
+                bound,
+                capacity,
+                elem,
+                tx: None,
+                rx: None,
+            });
+        }
         if r.segments.ends_with(&["Handle".to_string(), "try_current".to_string()]) {
             self.facts.bodies[self.ctx.body].try_current = true;
         }
@@ -1014,6 +1137,7 @@ impl<'a> Extractor<'a> {
             self.error_exit(span, true);
         }
         self.facts.routes.extend(routed_fns(&name, &m.args));
+        self.facts.force_unlock |= name.starts_with("force_unlock") || name == "unlock_unchecked";
         if is_start_guard(&name, &m.receiver) {
             self.facts.bodies[self.ctx.body].start_guard = true;
         }
@@ -1243,6 +1367,44 @@ impl<'a> Extractor<'a> {
         }
     }
 
+    /// `let (tx, rx): (Sender<T>, _) = channel(..)`: the endpoint names and element type
+    /// of the channel site the initialiser just recorded.
+    fn name_channel(&mut self, pat: &Pat, init: &Expr) {
+        let init = match init {
+            Expr::Try(t) => &*t.expr,
+            e => e,
+        };
+        let Expr::Call(c) = init else { return };
+        let callee = self.span(c.func.span());
+        let Some(site) = self.facts.channels.last_mut().filter(|s| s.span == callee) else { return };
+        let (pat, annotation) = match pat {
+            Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+            p => (p, None),
+        };
+        if let Pat::Tuple(t) = pat {
+            let name = |p: &Pat| match p {
+                Pat::Ident(i) => Some(i.ident.to_string()),
+                _ => None,
+            };
+            site.tx = t.elems.first().and_then(name);
+            site.rx = t.elems.iter().nth(1).and_then(name);
+        }
+        if site.elem.is_none() {
+            if let Some(syn::Type::Tuple(t)) = annotation {
+                site.elem = t.elems.first().and_then(|s| match s {
+                    syn::Type::Path(p) => p.path.segments.last().and_then(|seg| match &seg.arguments {
+                        syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
+                            syn::GenericArgument::Type(t) => type_name(t),
+                            _ => None,
+                        }),
+                        _ => None,
+                    }),
+                    _ => None,
+                });
+            }
+        }
+    }
+
     /// `loop {}` or a loop that only parks the thread.
     fn is_park_only(&self, body: &syn::Block) -> bool {
         body.stmts.iter().all(|s| match s {
@@ -1289,6 +1451,15 @@ impl<'a> Extractor<'a> {
             _ => {}
         }
         set
+    }
+}
+
+/// A type's name for facts: its last path segment, or `()` for the unit type.
+fn type_name(t: &syn::Type) -> Option<String> {
+    match t {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Tuple(t) if t.elems.is_empty() => Some("()".to_string()),
+        _ => None,
     }
 }
 
@@ -1509,9 +1680,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.ctx.in_test |= is_test_item(&i.attrs);
         let drop_impl = i.trait_.as_ref().is_some_and(|(_, p, _)| p.segments.last().is_some_and(|s| s.ident == "Drop"));
         let saved_drop = std::mem::replace(&mut self.in_drop_impl, drop_impl);
+        let raw_lock = i
+            .trait_
+            .as_ref()
+            .is_some_and(|(_, p, _)| p.segments.last().is_some_and(|s| s.ident.to_string().starts_with("Raw")));
+        let saved_raw = std::mem::replace(&mut self.in_raw_lock_impl, raw_lock);
         for item in &i.items {
             self.visit_impl_item(item);
         }
+        self.in_raw_lock_impl = saved_raw;
         self.in_drop_impl = saved_drop;
         self.ctx.in_test = saved_test;
         self.self_ty = saved_ty;
@@ -1549,6 +1726,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
+        if let Some(v) = int_expr(&c.expr).filter(|_| !is_non_default_cfg(&c.attrs)) {
+            self.facts.consts.push((c.ident.to_string(), v));
+        }
         let saved = self.ctx.in_test;
         self.ctx.in_test |= is_test_item(&c.attrs);
         visit::visit_item_const(self, c);
@@ -1605,6 +1785,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             let kind = self.kind_of_expr(&init.expr);
             self.bind_pat(&l.pat, kind);
+            self.name_channel(&l.pat, &init.expr);
         } else {
             self.bind_pat(&l.pat, None);
         }
@@ -1658,6 +1839,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 });
             }
             Expr::ForLoop(f) => {
+                if let Expr::Range(r) = &*f.expr {
+                    if let Some(end) = r.end.as_deref().and_then(int_expr) {
+                        self.facts.bodies[self.ctx.body].range_bounds.push(end);
+                    }
+                }
                 self.visit_expr(&f.expr);
                 let span = self.span(f.for_token.span);
                 self.on_loop(f.label.as_ref(), span, false, |s| {

@@ -4,8 +4,10 @@
 
 pub mod cancel;
 pub mod channels;
+pub mod consts;
 pub mod exits;
 pub mod facts;
+pub mod guards;
 pub mod handlers;
 pub mod http;
 pub mod index;
