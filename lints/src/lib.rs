@@ -18,6 +18,7 @@ mod spawn_in_drop;
 mod spawn_in_handler;
 mod spawn_without_cancel;
 mod unbounded_channel;
+mod unbounded_static_map;
 
 use taskcheck_core::engine::{Analyzer, Crate, FileUnit};
 use taskcheck_core::{Diagnostic, LintMeta, Settings};
@@ -66,6 +67,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &lost_cancel::LostCancel,
     &blocking_sleep_in_async::BlockingSleepInAsync,
     &http_client_without_timeout::HttpClientWithoutTimeout,
+    &unbounded_static_map::UnboundedStaticMap,
     &unbounded_channel::UnboundedChannel,
     &oversized_channel_buffer::OversizedChannelBuffer,
     &forget_lock_guard::ForgetLockGuard,

@@ -22,6 +22,7 @@ use super::spawn::{
     is_lazy_type, is_once_initialiser, is_spawn_method, kind_of_constructor, kind_of_type, spawner_of_path,
     Disposition, Spawner, ValueKind,
 };
+use super::statics::{static_facts, StaticFacts};
 use super::testcode::{is_test_file_attrs, is_test_item, is_test_path};
 use super::timers::{is_deadline_poll, is_plain_sleep, sleep_call, timer_task};
 use super::tokens::{lost_cancels, LostCancel};
@@ -245,6 +246,8 @@ pub struct FileFacts {
     pub defines_lock: bool,
     /// The file calls `force_unlock*`/`unlock_unchecked` (a lock implementation).
     pub force_unlock: bool,
+    /// Statics, their inserts and removals, accessors and `#[cached]` fns.
+    pub statics: StaticFacts,
 }
 
 /// A channel constructor call.
@@ -348,6 +351,7 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
             consts: Vec::new(),
             channels: Vec::new(),
             forgotten_guards: Vec::new(),
+            statics: static_facts(src, ast),
             blocking_sleeps: Vec::new(),
             routes: Vec::new(),
             pendings: Vec::new(),

@@ -14,6 +14,7 @@ pub mod index;
 pub mod paths;
 pub mod select;
 pub mod spawn;
+pub mod statics;
 pub mod tasks;
 pub mod testcode;
 pub mod timers;
