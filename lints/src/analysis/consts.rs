@@ -91,6 +91,17 @@ pub fn is_non_default_cfg(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// The crate's integer constants by name (the first definition of a name wins).
+pub fn crate_consts<'a>(files: impl IntoIterator<Item = &'a super::facts::FileFacts>) -> HashMap<&'a str, &'a IntExpr> {
+    let mut out = HashMap::new();
+    for f in files {
+        for (name, e) in &f.consts {
+            out.entry(name.as_str()).or_insert(e);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,15 +118,4 @@ mod tests {
         assert!(int_expr(&syn::parse_str("cfg.capacity").unwrap()).is_none());
         assert!(int_expr(&syn::parse_str("capacity").unwrap()).is_none());
     }
-}
-
-/// The crate's integer constants by name (the first definition of a name wins).
-pub fn crate_consts<'a>(files: impl IntoIterator<Item = &'a super::facts::FileFacts>) -> HashMap<&'a str, &'a IntExpr> {
-    let mut out = HashMap::new();
-    for f in files {
-        for (name, e) in &f.consts {
-            out.entry(name.as_str()).or_insert(e);
-        }
-    }
-    out
 }

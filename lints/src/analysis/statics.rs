@@ -146,11 +146,9 @@ fn is_finite_key(e: &Expr) -> bool {
         Expr::Call(c) => match &*c.func {
             Expr::Path(p) => {
                 let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                // A tuple variant call (`Kind::Custom(name)`) may carry anything: unbounded.
                 segs.ends_with(&["TypeId".to_string(), "of".to_string()])
                     || segs.last().is_some_and(|l| l == "type_name")
-                    // `Kind::Http(..)`-style variants with finite payloads are rare; a
-                    // tuple variant call is treated as unbounded.
-                    || false
             }
             _ => false,
         },
@@ -237,10 +235,10 @@ impl Collector<'_> {
                     if last == "force" {
                         return c.args.first().and_then(|a| self.root_of(a));
                     }
-                    let local_fn = c.args.is_empty()
-                        && last.starts_with(|ch: char| ch.is_ascii_lowercase())
-                        && (segs.len() == 1 || matches!(segs[0].as_str(), "crate" | "self" | "super"));
-                    local_fn.then_some(UseTarget::Accessor(last))
+                    // A possible accessor (`sessions()`, `state::sessions()`): the join
+                    // keeps it only if the crate defines an accessor of that name.
+                    let accessor = c.args.is_empty() && last.starts_with(|ch: char| ch.is_ascii_lowercase());
+                    accessor.then_some(UseTarget::Accessor(last))
                 }
                 _ => None,
             },
@@ -327,7 +325,7 @@ impl Collector<'_> {
                 continue;
             }
             let args = match &a.meta {
-                syn::Meta::List(l) => l.tokens.to_string(),
+                syn::Meta::List(l) => l.tokens.to_string().to_lowercase(),
                 _ => String::new(),
             };
             let bounded = ["size", "time", "capacity", "ttl", "max"].iter().any(|w| args.contains(w));
