@@ -19,7 +19,7 @@ use crate::OrderId;
 const HOLD_FOR: Duration = Duration::from_secs(15 * 60);
 const SESSION_IDLE: Duration = Duration::from_secs(10 * 60);
 
-// LATER(unbounded_static_map): phone numbers of every customer ever seen;
+// BUG(unbounded_static_map): phone numbers of every customer ever seen;
 // nothing removes entries.
 static CUSTOMER_PHONES: Lazy<Mutex<HashMap<u64, String>>> = Lazy::new(|| Mutex::new(HashMap::new()));
 

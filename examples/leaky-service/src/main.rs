@@ -124,5 +124,6 @@ async fn main() -> anyhow::Result<()> {
     dispatcher.await.context("notification dispatcher panicked")?;
     http.await??;
     signals.abort();
+    state.outbox.freeze();
     Ok(())
 }

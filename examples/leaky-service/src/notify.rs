@@ -41,7 +41,7 @@ impl Notification {
 }
 
 pub fn queue() -> (mpsc::Sender<Notification>, mpsc::Receiver<Notification>) {
-    // LATER(oversized_channel_buffer): a 100_000-deep queue hides a stalled
+    // BUG(oversized_channel_buffer): a 100_000-deep queue hides a stalled
     // dispatcher for hours.
     mpsc::channel(NOTIFY_BACKLOG)
 }
@@ -185,7 +185,7 @@ async fn receive_receipts(socket: &UdpSocket, notifier: &Notifier) {
 
 /// Appends one line per delivery attempt to the audit log.
 pub fn spawn_audit_writer(path: PathBuf) -> mpsc::UnboundedSender<String> {
-    // LATER(unbounded_channel): if the disk stalls, the queue grows without limit.
+    // BUG(unbounded_channel, pedantic): if the disk stalls, the queue grows without limit.
     let (audit_tx, mut audit_rx) = mpsc::unbounded_channel::<String>();
     // ok: detached, but `while let` ends when the last sender is dropped.
     tokio::spawn(async move {

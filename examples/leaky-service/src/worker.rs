@@ -152,6 +152,16 @@ impl Outbox {
     pub fn push(&self, order: Order) {
         self.shard((order.id % self.shards.len() as u64) as usize).push_back(order);
     }
+
+    /// Stops intake for good at shutdown: holds every shard's lock so late pushes wait.
+    pub fn freeze(&self) {
+        for shard in &self.shards {
+            let guard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            // BUG(forget_lock_guard): the lock is never released; any late POS
+            // connection that pushes an order blocks its worker thread forever.
+            std::mem::forget(guard);
+        }
+    }
 }
 
 /// One consumer per shard: confirms the stock hold, hands the batch to the
