@@ -4,6 +4,7 @@
 pub mod analysis;
 
 mod blocking_sleep_in_async;
+mod channel_as_mutex;
 mod detached_task_panic;
 mod duplicate_task_start;
 mod forget_lock_guard;
@@ -67,6 +68,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &lost_cancel::LostCancel,
     &blocking_sleep_in_async::BlockingSleepInAsync,
     &http_client_without_timeout::HttpClientWithoutTimeout,
+    &channel_as_mutex::ChannelAsMutex,
     &unbounded_static_map::UnboundedStaticMap,
     &unbounded_channel::UnboundedChannel,
     &oversized_channel_buffer::OversizedChannelBuffer,

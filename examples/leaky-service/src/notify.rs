@@ -60,7 +60,7 @@ pub struct Notifier {
 
 impl Notifier {
     pub fn new(settings: watch::Receiver<Settings>, metrics: Arc<Registry>) -> Notifier {
-        // LATER(channel_as_mutex): capacity-1 channel of `()` used as a lock
+        // BUG(channel_as_mutex): capacity-1 channel of `()` used as a lock
         // in `send_sms` (send to acquire, receive to release).
         let (sms_slot_tx, sms_slot_rx) = mpsc::channel::<()>(1);
         Notifier {

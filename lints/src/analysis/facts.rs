@@ -82,6 +82,10 @@ pub struct Body {
     pub range_bounds: Vec<IntExpr>,
     /// Lock-implementation code: an `unsafe fn` or a method of a `Raw*` lock trait impl.
     pub lock_impl: bool,
+    /// Sends and receives on channel endpoints, in order.
+    pub chan_ops: Vec<ChanOp>,
+    /// `let a = b.clone()` / `Arc::clone(&b)` / `Arc::new(Mutex::new(b))`: (a, b).
+    pub local_aliases: Vec<(String, String)>,
 }
 
 /// A fn that spawns one of its parameters (`fn spawn<F: Future>(f: F) { tokio::spawn(f); }`).
@@ -240,6 +244,8 @@ pub struct FileFacts {
     pub channels: Vec<ChannelSite>,
     /// Structs and enums carrying a reply sender (request/reply messages).
     pub reply_types: Vec<String>,
+    /// Unit structs (`struct Token;`): a channel of them carries no data.
+    pub unit_structs: Vec<String>,
     /// Lock guards that are forgotten or leaked.
     pub forgotten_guards: Vec<(BodyId, ForgottenGuard)>,
     /// The file defines a lock type: guards forgotten in this crate are lock internals.
@@ -265,6 +271,29 @@ pub struct ChannelSite {
     /// `let (tx, rx) = ..` names (`None` for `_` or when not bound by a `let`).
     pub tx: Option<String>,
     pub rx: Option<String>,
+    /// The constructor's canonical path (`tokio::sync::mpsc::channel`).
+    pub path: String,
+    /// Struct fields the endpoints are stored into in the creating fn (`Self { slot_tx,
+    /// slot_rx: Mutex::new(slot_rx) }`).
+    pub tx_fields: Vec<String>,
+    pub rx_fields: Vec<String>,
+}
+
+/// What a channel operation is on: `self.field` or a local binding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Field(String),
+    Local(String),
+}
+
+/// A send or receive on a channel endpoint, in body order.
+#[derive(Clone, Debug)]
+pub struct ChanOp {
+    pub endpoint: Endpoint,
+    pub send: bool,
+    pub span: Span,
+    /// The value sent is a unit value (`()`, `true`, a unit struct).
+    pub unit_value: bool,
 }
 
 /// Which async runtimes a file uses (for fixes that name one).
@@ -346,6 +375,7 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
             spawns: Vec::new(),
             field_kinds: kinds.found.clone(),
             reply_types: std::mem::take(&mut kinds.reply_types),
+            unit_structs: std::mem::take(&mut kinds.unit_structs),
             defines_lock: kinds.defines_lock,
             force_unlock: false,
             consts: Vec::new(),
@@ -393,6 +423,7 @@ struct FieldKinds {
     reply_types: Vec<String>,
     /// The file defines a lock type (`struct SpinLock`, `..Mutex`, `..RwLock`).
     defines_lock: bool,
+    unit_structs: Vec<String>,
 }
 
 /// Whether type tokens name a reply sender: `oneshot::Sender<..>` or `SyncSender<..>`.
@@ -433,6 +464,9 @@ fn is_lock_type_name(name: &str) -> bool {
 
 impl<'ast> Visit<'ast> for FieldKinds {
     fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
+        if matches!(s.fields, syn::Fields::Unit) {
+            self.unit_structs.push(s.ident.to_string());
+        }
         if carries_reply_sender(quote::ToTokens::to_token_stream(&s.fields)) {
             self.reply_types.push(s.ident.to_string());
         }
@@ -628,6 +662,8 @@ impl<'a> Extractor<'a> {
             start_guard: false,
             range_bounds: Vec::new(),
             lock_impl: false,
+            chan_ops: Vec::new(),
+            local_aliases: Vec::new(),
         });
         self.facts.bodies.len() - 1
     }
@@ -1024,6 +1060,9 @@ impl<'a> Extractor<'a> {
                 elem,
                 tx: None,
                 rx: None,
+                path: r.joined(),
+                tx_fields: Vec::new(),
+                rx_fields: Vec::new(),
             });
         }
         if r.segments.ends_with(&["Handle".to_string(), "try_current".to_string()]) {
@@ -1141,6 +1180,7 @@ impl<'a> Extractor<'a> {
             self.error_exit(span, true);
         }
         self.facts.routes.extend(routed_fns(&name, &m.args));
+        self.chan_op(&name, m);
         self.facts.force_unlock |= name.starts_with("force_unlock") || name == "unlock_unchecked";
         if is_start_guard(&name, &m.receiver) {
             self.facts.bodies[self.ctx.body].start_guard = true;
@@ -1409,6 +1449,46 @@ impl<'a> Extractor<'a> {
         }
     }
 
+    /// Records `x.send(v)` / `x.recv()` on an endpoint (`self.f`, a local, through
+    /// `.lock().await`).
+    fn chan_op(&mut self, name: &str, m: &syn::ExprMethodCall) {
+        let send = matches!(name, "send" | "send_async" | "try_send" | "blocking_send" | "send_blocking");
+        let recv = name.starts_with("recv") || matches!(name, "blocking_recv" | "try_recv");
+        if !send && !recv {
+            return;
+        }
+        let Some(endpoint) = endpoint_of(&m.receiver) else { return };
+        let unit_value = m.args.first().is_some_and(|a| match a {
+            Expr::Tuple(t) => t.elems.is_empty(),
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(_), .. }) => true,
+            Expr::Path(p) => {
+                p.path.get_ident().is_some_and(|i| i.to_string().starts_with(|c: char| c.is_ascii_uppercase()))
+            }
+            _ => false,
+        });
+        let span = self.span(m.method.span());
+        self.facts.bodies[self.ctx.body].chan_ops.push(ChanOp { endpoint, send, span, unit_value });
+    }
+
+    /// `Self { slot_tx, slot_rx: Mutex::new(slot_rx) }`: which fields hold the endpoints
+    /// of channels made earlier in this body.
+    fn struct_fields(&mut self, st: &syn::ExprStruct) {
+        let body = self.ctx.body;
+        for f in &st.fields {
+            let syn::Member::Named(field) = &f.member else { continue };
+            let mut idents = Vec::new();
+            collect_idents(quote::ToTokens::to_token_stream(&f.expr), &mut idents);
+            for ch in self.facts.channels.iter_mut().rev().filter(|c| c.owner == body) {
+                if ch.tx.as_ref().is_some_and(|t| idents.contains(t)) {
+                    ch.tx_fields.push(field.to_string());
+                }
+                if ch.rx.as_ref().is_some_and(|r| idents.contains(r)) {
+                    ch.rx_fields.push(field.to_string());
+                }
+            }
+        }
+    }
+
     /// `loop {}` or a loop that only parks the thread.
     fn is_park_only(&self, body: &syn::Block) -> bool {
         body.stmts.iter().all(|s| match s {
@@ -1455,6 +1535,54 @@ impl<'a> Extractor<'a> {
             _ => {}
         }
         set
+    }
+}
+
+/// The binding a value shares with: `b.clone()`, `Arc::clone(&b)`, `Arc::new(Mutex::new(b))`.
+fn alias_source(e: &Expr) -> Option<String> {
+    match e {
+        Expr::MethodCall(m) if m.method == "clone" => single_ident(&m.receiver),
+        Expr::Call(c) => {
+            let wrapper = matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "clone" || s.ident == "new"));
+            if wrapper && c.args.len() == 1 {
+                single_ident(&c.args[0]).or_else(|| alias_source(&c.args[0]))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The endpoint a channel operation's receiver names: `self.field`, or a local, looked
+/// through `.lock()`, `.unwrap()`, `.await`, `?`, `&`.
+fn endpoint_of(e: &Expr) -> Option<Endpoint> {
+    match e {
+        Expr::MethodCall(m)
+            if matches!(m.method.to_string().as_str(), "lock" | "unwrap" | "expect" | "borrow_mut" | "as_ref") =>
+        {
+            endpoint_of(&m.receiver)
+        }
+        Expr::Await(a) => endpoint_of(&a.base),
+        Expr::Try(t) => endpoint_of(&t.expr),
+        Expr::Paren(p) => endpoint_of(&p.expr),
+        Expr::Reference(r) => endpoint_of(&r.expr),
+        Expr::Field(f) => match (&*f.base, &f.member) {
+            (Expr::Path(p), syn::Member::Named(n)) if p.path.is_ident("self") => Some(Endpoint::Field(n.to_string())),
+            _ => None,
+        },
+        Expr::Path(p) => p.path.get_ident().map(|i| Endpoint::Local(i.to_string())),
+        _ => None,
+    }
+}
+
+fn collect_idents(ts: proc_macro2::TokenStream, out: &mut Vec<String>) {
+    for t in ts {
+        match t {
+            proc_macro2::TokenTree::Ident(i) => out.push(i.to_string()),
+            proc_macro2::TokenTree::Group(g) => collect_idents(g.stream(), out),
+            _ => {}
+        }
     }
 }
 
@@ -1790,6 +1918,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let kind = self.kind_of_expr(&init.expr);
             self.bind_pat(&l.pat, kind);
             self.name_channel(&l.pat, &init.expr);
+            if let (Pat::Ident(i), Some(src)) = (&l.pat, alias_source(&init.expr)) {
+                self.facts.bodies[self.ctx.body].local_aliases.push((i.ident.to_string(), src));
+            }
         } else {
             self.bind_pat(&l.pat, None);
         }
@@ -1889,6 +2020,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 }
             }
             Expr::Closure(c) => self.visit_closure(c),
+            Expr::Struct(st) => {
+                self.struct_fields(st);
+                visit::visit_expr_struct(self, st);
+            }
             Expr::Let(l) => {
                 // `if let Some(old) = &self.task`: a check of the previous handle.
                 let mut scrutinee = &*l.expr;
