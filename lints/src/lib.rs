@@ -13,6 +13,8 @@ mod loop_without_cancel;
 mod lost_cancel;
 mod oversized_channel_buffer;
 mod pending_forever;
+mod pool_holds_pointers;
+mod pool_put_without_reset;
 mod select_sleep_timeout;
 mod sleep_as_timeout;
 mod spawn_in_drop;
@@ -69,6 +71,8 @@ pub static LINTS: &[&dyn Lint] = &[
     &blocking_sleep_in_async::BlockingSleepInAsync,
     &http_client_without_timeout::HttpClientWithoutTimeout,
     &channel_as_mutex::ChannelAsMutex,
+    &pool_holds_pointers::PoolHoldsPointers,
+    &pool_put_without_reset::PoolPutWithoutReset,
     &unbounded_static_map::UnboundedStaticMap,
     &unbounded_channel::UnboundedChannel,
     &oversized_channel_buffer::OversizedChannelBuffer,

@@ -17,6 +17,7 @@ use super::guards::{forgotten_guards, ForgottenGuard};
 use super::handlers::{handler_shape, is_bounded_work, routed_fns, HandlerShape};
 use super::http::{clients_without_timeout, ClientSite};
 use super::paths::{Origin, Resolved, Resolver, UseScope};
+use super::pools::{pool_facts, PoolFacts};
 use super::select::{is_select_macro, parse_select, BranchKind};
 use super::spawn::{
     is_lazy_type, is_once_initialiser, is_spawn_method, kind_of_constructor, kind_of_type, spawner_of_path,
@@ -254,6 +255,8 @@ pub struct FileFacts {
     pub force_unlock: bool,
     /// Statics, their inserts and removals, accessors and `#[cached]` fns.
     pub statics: StaticFacts,
+    /// Object pools, element structs, takes and puts.
+    pub pools: PoolFacts,
 }
 
 /// A channel constructor call.
@@ -382,6 +385,7 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
             channels: Vec::new(),
             forgotten_guards: Vec::new(),
             statics: static_facts(src, ast),
+            pools: pool_facts(src, ast),
             blocking_sleeps: Vec::new(),
             routes: Vec::new(),
             pendings: Vec::new(),

@@ -12,6 +12,7 @@ pub mod handlers;
 pub mod http;
 pub mod index;
 pub mod paths;
+pub mod pools;
 pub mod select;
 pub mod spawn;
 pub mod statics;

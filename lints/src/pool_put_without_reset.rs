@@ -1,0 +1,111 @@
+use taskcheck_core::{declare_lint, Applicability, Diagnostic, Edit, Fix, LintMeta};
+
+use crate::analysis::index::BodyRef;
+use crate::analysis::pools::CratePools;
+use crate::{CrateContext, Lint};
+
+declare_lint! {
+    /// ### What it does
+    /// Flags returning an object to a pool (`push*`/`append`/`put`/`attach`/`give_back`/
+    /// `release` on a pool as in `pool_holds_pointers`) with no reset on either path: no
+    /// `clear()`, `reset()`, `truncate(0)`, `fill(..)`, field-by-field reset or
+    /// `*x = Default::default()` before the put, none after the take (between `pop()`
+    /// and handing it out), no crate-local `clear`/`reset`/`recycle` call on it, and none
+    /// in the `Drop` of the wrapper that puts it back.
+    ///
+    /// Not flagged: any of those resets; `sharded_slab` pools; integer free lists.
+    ///
+    /// ### Why is this bad
+    /// The next user gets the previous user's data: a buffer with old bytes (a response
+    /// body leaking to another client), a string with a stale prefix, a struct with old
+    /// flags set. Buffers that kept growing keep their largest size forever.
+    ///
+    /// ### Example
+    /// ```rust,ignore
+    /// fn give_back(&self, buf: Vec<u8>) {
+    ///     self.free.lock().unwrap().push(buf);
+    /// }
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```rust,ignore
+    /// fn give_back(&self, mut buf: Vec<u8>) {
+    ///     buf.clear();
+    ///     self.free.lock().unwrap().push(buf);
+    /// }
+    /// ```
+    ///
+    /// ### Fix safety
+    /// Unsafe: inserts `x.clear();` (or `x.reset();` for a crate type that only has
+    /// `reset`) on the line before the put, when the element is a `Vec`, `String`,
+    /// `VecDeque`, `HashMap`, `BytesMut` or a crate type with such a method. The binding
+    /// may need `mut`, and code that relied on the stale contents changes behaviour.
+    ///
+    /// ### Options
+    /// None.
+    ///
+    /// ### Go analog
+    /// `bufferPool.Put(buf)` without `buf.Reset()`.
+    ///
+    /// ### Known limits
+    /// A reset in a helper with another name, or in a different fn than the put and the
+    /// take, is not seen.
+    pub POOL_PUT_WITHOUT_RESET,
+    name: "pool_put_without_reset",
+    group: Resources,
+    tier: Default,
+    level: Warn,
+    fix: Sometimes,
+    summary: "an object goes back to a pool without being reset",
+}
+
+/// Element types whose `clear()` empties them.
+const CLEARABLE: &[&str] = &["Vec", "String", "VecDeque", "HashMap", "BytesMut", "HashSet", "BTreeMap"];
+
+pub struct PoolPutWithoutReset;
+
+impl Lint for PoolPutWithoutReset {
+    fn meta(&self) -> &'static LintMeta {
+        &POOL_PUT_WITHOUT_RESET
+    }
+
+    fn check(&self, cx: &CrateContext<'_>, out: &mut Vec<Diagnostic>) {
+        let facts: Vec<_> = cx.index.files.iter().map(|(_, f)| *f).collect();
+        if facts.iter().all(|f| f.pools.decls.is_empty()) {
+            return;
+        }
+        let pools = CratePools::new(&facts);
+        for &(_, d) in &pools.decls {
+            if pools.skipped(d) || pools.resets_on_take(&d.name) {
+                continue;
+            }
+            let Some(elem) = pools.elem_name(d) else { continue };
+            for &(file, op) in pools.ops_of(&d.name) {
+                if !op.put
+                    || op.reset
+                    || op.in_test && !cx.settings.lint_tests
+                    || cx.ignores_body(BodyRef { file, body: 0 })
+                {
+                    continue;
+                }
+                let diag = Diagnostic::new(
+                    self.meta().name,
+                    "object returned to the pool without a reset",
+                    op.span,
+                    "the next user of the pool gets this object's old contents",
+                );
+                let method =
+                    if CLEARABLE.contains(&elem) { Some("clear") } else { pools.resettable.get(elem).copied() };
+                out.push(match (method, &op.value) {
+                    (Some(m), Some(v)) if op.local => diag.with_fix(Fix {
+                        message: format!("reset it first: `{v}.{m}();`"),
+                        applicability: Applicability::Unsafe,
+                        edits: vec![Edit { span: op.line_start, replacement: format!("{}{v}.{m}();\n", op.indent) }],
+                    }),
+                    _ => diag
+                        .with_help("reset the object (`clear()`, `reset()`, or field by field) before putting it back"),
+                });
+            }
+        }
+    }
+}
