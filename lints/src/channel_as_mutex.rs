@@ -134,7 +134,7 @@ impl ChannelAsMutex {
     fn finding(&self, ctor: Span, send: Span, recv: Span) -> Diagnostic {
         Diagnostic::new(
             self.meta().name,
-            "capacity-1 channel of `()` used as a lock",
+            "capacity-1 channel carrying no data used as a lock",
             ctor,
             "this channel is a mutex in disguise",
         )

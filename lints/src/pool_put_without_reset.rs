@@ -13,7 +13,9 @@ declare_lint! {
     /// and handing it out), no crate-local `clear`/`reset`/`recycle` call on it, and none
     /// in the `Drop` of the wrapper that puts it back.
     ///
-    /// Not flagged: any of those resets; `sharded_slab` pools; integer free lists.
+    /// Not flagged: any of those resets (a pool's own put method counts as reset when a
+    /// `Drop` that resets calls it); values put back as computed (`recv.free(..)`);
+    /// `sharded_slab`, connection and worker pools; integer free lists; generic elements.
     ///
     /// ### Why is this bad
     /// The next user gets the previous user's data: a buffer with old bytes (a response
@@ -86,6 +88,10 @@ impl Lint for PoolPutWithoutReset {
                     || op.in_test && !cx.settings.lint_tests
                     || cx.ignores_body(BodyRef { file, body: 0 })
                 {
+                    continue;
+                }
+                // The pool's own put method, called by a wrapper's `Drop` that resets first.
+                if op.param_of.as_deref().is_some_and(|f| pools.drop_puts.contains(f)) {
                     continue;
                 }
                 let diag = Diagnostic::new(

@@ -49,6 +49,9 @@ pub struct PoolOp {
     pub reset: bool,
     /// The value put back is a local binding (the fix can name it).
     pub local: bool,
+    /// The value is a parameter of the enclosing fn, named here: the pool's own put
+    /// method, whose callers may reset.
+    pub param_of: Option<String>,
     /// Leading whitespace of the put's line (for the fix).
     pub indent: String,
     /// Start of the put's line (where the fix inserts the reset).
@@ -65,6 +68,9 @@ pub struct PoolFacts {
     /// with the method to call.
     pub resettable: Vec<(String, String)>,
     pub ops: Vec<PoolOp>,
+    /// Methods called by `Drop` impls that reset something first (the wrapper's `Drop`
+    /// resets, then hands the object to the pool's put method).
+    pub drop_resets_then_calls: Vec<String>,
 }
 
 const LIBRARY_POOLS: &[&str] = &[
@@ -182,7 +188,13 @@ fn pool_of(e: &Expr) -> Option<String> {
             syn::Member::Named(n) => Some(n.to_string()),
             _ => None,
         },
-        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        // A bare name is a pool only when it is a static (`BUF_POOL`), not a local.
+        Expr::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .filter(|n| n.chars().any(|c| c.is_ascii_uppercase()) && !n.chars().any(|c| c.is_ascii_lowercase())),
         _ => None,
     }
 }
@@ -229,9 +241,20 @@ impl Collector<'_> {
     }
 
     /// Takes and puts in one fn, and which values it resets.
-    fn on_fn(&mut self, block: &syn::Block) {
-        let mut f = FnScan { ops: Vec::new(), resets: HashSet::new() };
+    fn on_fn(&mut self, sig: &syn::Signature, block: &syn::Block, is_drop: bool) {
+        let mut f = FnScan { ops: Vec::new(), resets: HashSet::new(), calls: Vec::new() };
         f.visit_block(block);
+        if is_drop && !f.resets.is_empty() {
+            self.out.drop_resets_then_calls.extend(f.calls.iter().cloned());
+        }
+        let params: Vec<String> = sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(t) => pat_binding(&t.pat),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
         for (pool, put, span, value, local) in f.ops {
             let reset = value.as_ref().is_some_and(|v| f.resets.contains(v));
             let at = self.span(span);
@@ -239,6 +262,7 @@ impl Collector<'_> {
             let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
             let start = self.src.pos_of_line_col(at.lo.line, 0);
             let line_start = Span { lo: start, hi: start, file: at.file };
+            let param_of = value.as_ref().filter(|v| params.contains(v)).map(|_| sig.ident.to_string());
             self.out.ops.push(PoolOp {
                 pool,
                 put,
@@ -246,6 +270,7 @@ impl Collector<'_> {
                 value,
                 reset,
                 local,
+                param_of,
                 indent,
                 line_start,
                 in_test: self.in_test,
@@ -259,33 +284,64 @@ struct FnScan {
     /// (pool, is put, method span, value key, value is a local)
     ops: Vec<(String, bool, proc_macro2::Span, Option<String>, bool)>,
     resets: HashSet<String>,
+    /// Every method name called.
+    calls: Vec<String>,
+}
+
+/// The binding of `x`, `mut x`, `Some(x)`, `Some(mut x)`.
+fn pat_binding(p: &syn::Pat) -> Option<String> {
+    match p {
+        syn::Pat::Ident(i) => Some(i.ident.to_string()),
+        syn::Pat::Type(t) => pat_binding(&t.pat),
+        syn::Pat::TupleStruct(t) if t.elems.len() == 1 => pat_binding(&t.elems[0]),
+        _ => None,
+    }
+}
+
+impl FnScan {
+    /// `x = pool.pop()..`: a take into `x`.
+    fn pop_into(&mut self, init: &Expr, binding: String) {
+        let mut cur = init;
+        loop {
+            match cur {
+                Expr::MethodCall(m) if m.method.to_string().starts_with("pop") => {
+                    if let Some(pool) = pool_of(&m.receiver) {
+                        self.ops.push((pool, false, m.method.span(), Some(binding), true));
+                    }
+                    return;
+                }
+                Expr::MethodCall(m) => cur = &m.receiver,
+                Expr::Try(t) => cur = &t.expr,
+                Expr::Await(a) => cur = &a.base,
+                _ => return,
+            }
+        }
+    }
 }
 
 impl<'ast> Visit<'ast> for FnScan {
     fn visit_local(&mut self, l: &'ast syn::Local) {
         // `let buf = self.free.lock().pop()..`: the take goes to `buf`.
-        if let (Some(init), syn::Pat::Ident(i)) = (&l.init, &l.pat) {
-            let mut cur = &*init.expr;
-            loop {
-                match cur {
-                    Expr::MethodCall(m) if m.method.to_string().starts_with("pop") => {
-                        if let Some(pool) = pool_of(&m.receiver) {
-                            self.ops.push((pool, false, m.method.span(), Some(i.ident.to_string()), true));
-                        }
-                        break;
-                    }
-                    Expr::MethodCall(m) => cur = &m.receiver,
-                    Expr::Try(t) => cur = &t.expr,
-                    Expr::Await(a) => cur = &a.base,
-                    _ => break,
-                }
-            }
+        if let (Some(init), Some(name)) = (&l.init, pat_binding(&l.pat)) {
+            self.pop_into(&init.expr, name);
         }
         visit::visit_local(self, l);
     }
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        // `if let Some(mut state) = self.free.pop() { state.clear(); .. }`
+        if let Some(name) = pat_binding(&l.pat) {
+            self.pop_into(&l.expr, name);
+        }
+        visit::visit_expr_let(self, l);
+    }
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let name = m.method.to_string();
-        if PUTS.contains(&name.as_str()) && m.args.len() == 1 {
+        self.calls.push(name.clone());
+        // A computed value (`recv.free(window)`) may be the reset itself: only a binding or
+        // a field put back as is is judged.
+        let plain =
+            m.args.first().is_some_and(|a| value_key(a).is_some() && !matches!(a, Expr::Call(_) | Expr::MethodCall(_)));
+        if PUTS.contains(&name.as_str()) && m.args.len() == 1 && plain {
             if let Some(pool) = pool_of(&m.receiver) {
                 let local = matches!(&m.args[0], Expr::Path(p) if p.path.get_ident().is_some());
                 self.ops.push((pool, true, m.method.span(), value_key(&m.args[0]), local));
@@ -383,11 +439,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
             }
         }
+        let drop_impl = trait_name.as_deref() == Some("Drop");
         for item in &i.items {
             if let syn::ImplItem::Fn(f) = item {
                 let saved_fn = self.in_test;
                 self.in_test |= is_test_item(&f.attrs);
-                self.on_fn(&f.block);
+                self.on_fn(&f.sig, &f.block, drop_impl && f.sig.ident == "drop");
                 self.in_test = saved_fn;
             }
         }
@@ -396,7 +453,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         let saved = self.in_test;
         self.in_test |= is_test_item(&f.attrs);
-        self.on_fn(&f.block);
+        self.on_fn(&f.sig, &f.block, false);
         self.in_test = saved;
     }
 }
@@ -447,6 +504,8 @@ pub struct CratePools<'a> {
     /// Type name -> reset method.
     pub resettable: std::collections::HashMap<&'a str, &'a str>,
     pub ops: Vec<(usize, &'a PoolOp)>,
+    /// Put methods a resetting `Drop` calls.
+    pub drop_puts: HashSet<&'a str>,
     aliases: std::collections::HashMap<&'a str, &'a [String]>,
 }
 
@@ -464,11 +523,13 @@ impl<'a> CratePools<'a> {
             structs: Default::default(),
             resettable: Default::default(),
             ops: Vec::new(),
+            drop_puts: HashSet::new(),
             aliases: Default::default(),
         };
         for (fi, f) in files.iter().enumerate() {
             p.decls.extend(f.pools.decls.iter().map(|d| (fi, d)));
             p.ops.extend(f.pools.ops.iter().map(|o| (fi, o)));
+            p.drop_puts.extend(f.pools.drop_resets_then_calls.iter().map(String::as_str));
             for s in &f.pools.structs {
                 p.structs.entry(s.name.as_str()).or_insert(s);
             }
@@ -499,10 +560,12 @@ impl<'a> CratePools<'a> {
     /// free lists, connection pools, a generic element.
     pub fn skipped(&self, d: &'a PoolDecl) -> bool {
         let Some(elem) = self.elem_name(d) else { return true };
-        d.library.as_deref() == Some("sharded_slab")
-            || PRIMITIVES.contains(&elem)
-            || elem.contains("Conn")
-            || elem.len() == 1 && elem.chars().all(|c| c.is_ascii_uppercase())
+        let generic = d.elem.iter().any(|i| i.len() == 1 && i.chars().all(|c| c.is_ascii_uppercase()));
+        let conn = [elem, d.name.as_str()].iter().any(|n| {
+            let n = n.to_lowercase();
+            n.contains("conn") || n.contains("worker")
+        });
+        d.library.as_deref() == Some("sharded_slab") || PRIMITIVES.contains(&elem) || generic || conn
     }
 
     /// Takes and puts on a pool by name.
