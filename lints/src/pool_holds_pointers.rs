@@ -82,7 +82,19 @@ impl Lint for PoolHoldsPointers {
             }
             let Some(elem) = pools.elem_name(d) else { continue };
             let Some(def) = pools.structs.get(elem) else { continue };
-            if def.pointer_fields.is_empty() || pools.resettable.contains_key(elem) || pools.resets_on_take(&d.name) {
+            // The element's reset empties the pointer fields, or the pool's own take or put
+            // code resets what passes through it.
+            let empties = |keys: &[String]| def.pointer_fields.iter().all(|(f, _)| keys.contains(f));
+            let takes_empty = pools.ops_of(&d.name).any(|(_, o)| !o.put && empties(&o.reset_keys));
+            let puts_empty = {
+                let mut puts = pools.ops_of(&d.name).filter(|(_, o)| o.put).peekable();
+                puts.peek().is_some() && puts.all(|(_, o)| empties(&o.reset_keys))
+            };
+            if def.pointer_fields.is_empty()
+                || pools.reset_empties(elem, &def.pointer_fields)
+                || takes_empty
+                || puts_empty
+            {
                 continue;
             }
             let mut diag = Diagnostic::new(

@@ -77,8 +77,13 @@ impl Lint for PoolPutWithoutReset {
             return;
         }
         let pools = CratePools::new(&facts);
+        // Two pools may share a field name; each put is reported once, and only a put
+        // whose pool is unambiguous gets a fix.
+        let mut reported = std::collections::HashSet::new();
         for &(_, d) in &pools.decls {
-            if pools.skipped(d) || pools.resets_on_take(&d.name) {
+            let ambiguous = pools.decls.iter().filter(|(_, o)| o.name == d.name).count() > 1;
+            // `sharded_slab`'s `clear(key)` resets the slot itself.
+            if pools.skipped(d) || d.library.as_deref() == Some("sharded_slab") || pools.resets_on_take(&d.name) {
                 continue;
             }
             let Some(elem) = pools.elem_name(d) else { continue };
@@ -91,7 +96,7 @@ impl Lint for PoolPutWithoutReset {
                     continue;
                 }
                 // The pool's own put method, called by a wrapper's `Drop` that resets first.
-                if op.param_of.as_deref().is_some_and(|f| pools.drop_puts.contains(f)) {
+                if op.param_of.as_deref().is_some_and(|f| pools.drop_puts.contains(f)) || !reported.insert(op.span) {
                     continue;
                 }
                 let diag = Diagnostic::new(
@@ -101,9 +106,10 @@ impl Lint for PoolPutWithoutReset {
                     "the next user of the pool gets this object's old contents",
                 );
                 let method =
-                    if CLEARABLE.contains(&elem) { Some("clear") } else { pools.resettable.get(elem).copied() };
+                    if CLEARABLE.contains(&elem) { Some("clear") } else { pools.resettable.get(elem).map(|(m, _)| *m) };
                 out.push(match (method, &op.value) {
-                    (Some(m), Some(v)) if op.local => diag.with_fix(Fix {
+                    // `append` moves the contents out: clearing first would lose them.
+                    (Some(m), Some(v)) if op.local && !ambiguous && op.method != "append" => diag.with_fix(Fix {
                         message: format!("reset it first: `{v}.{m}();`"),
                         applicability: Applicability::Unsafe,
                         edits: vec![Edit { span: op.line_start, replacement: format!("{}{v}.{m}();\n", op.indent) }],

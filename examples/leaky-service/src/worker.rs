@@ -34,22 +34,49 @@ pub fn spawn_invoice_renderer(rx: Receiver<Vec<Order>>, out_dir: PathBuf) {
     });
 }
 
+/// Invoice text buffers, reused so rendering does not allocate per invoice.
+static INVOICE_BUF_POOL: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// A batch's rendering context, recycled between batches.
+struct RenderJob {
+    out_dir: Arc<PathBuf>,
+    rendered: Vec<u64>,
+}
+
+// BUG(pool_holds_pointers): an idle job keeps its `out_dir` `Arc` (and whatever
+// it would point at) alive for the life of the process.
+static RENDER_JOB_POOL: Mutex<Vec<RenderJob>> = Mutex::new(Vec::new());
+
 /// Renders a batch in parallel, a quarter of it per thread.
 fn render_batch(batch: &[Order], out_dir: &Path) {
+    let mut job = RENDER_JOB_POOL
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop()
+        .unwrap_or_else(|| RenderJob { out_dir: Arc::new(out_dir.to_path_buf()), rendered: Vec::new() });
+    let dir = Arc::clone(&job.out_dir);
     thread::scope(|s| {
         for chunk in batch.chunks(batch.len().div_ceil(4).max(1)) {
+            let dir = Arc::clone(&dir);
             // ok: scoped thread, joined when the scope ends.
             s.spawn(move || {
                 for order in chunk {
-                    let path = out_dir.join(format!("invoice-{}.txt", order.id));
-                    let body = format!("INVOICE {}\n{} x {}\n", order.id, order.quantity, order.sku);
-                    if let Err(e) = fs::write(&path, body) {
+                    let path = dir.join(format!("invoice-{}.txt", order.id));
+                    let mut body = INVOICE_BUF_POOL.lock().unwrap_or_else(PoisonError::into_inner).pop().unwrap_or_default();
+                    body.push_str(&format!("INVOICE {}\n{} x {}\n", order.id, order.quantity, order.sku));
+                    if let Err(e) = fs::write(&path, &body) {
                         error!(order = order.id, error = %e, "invoice rendering failed");
                     }
+                    // BUG(pool_put_without_reset): the next invoice is appended to
+                    // this one's text.
+                    INVOICE_BUF_POOL.lock().unwrap_or_else(PoisonError::into_inner).push(body);
                 }
             });
         }
     });
+    job.rendered.clear();
+    job.rendered.extend(batch.iter().map(|o| o.id));
+    RENDER_JOB_POOL.lock().unwrap_or_else(PoisonError::into_inner).push(job);
 }
 
 /// Deletes spooled files older than a day. Stopped and joined on drop.

@@ -34,6 +34,8 @@ pub struct StructDef {
     pub name: String,
     /// (field name, its span) for `Rc`/`Arc`/`Weak`/`&'a`/raw pointer/`Box<dyn Fn>` fields.
     pub pointer_fields: Vec<(String, Span)>,
+    /// `#[derive(Copy)]`: its pointers are addresses, not owners.
+    pub copy: bool,
 }
 
 /// A take from or put into a pool.
@@ -49,6 +51,10 @@ pub struct PoolOp {
     pub reset: bool,
     /// The value put back is a local binding (the fix can name it).
     pub local: bool,
+    /// The put or take method (`push`, `append`, `pop`).
+    pub method: String,
+    /// Everything the fn resets (bindings and field names).
+    pub reset_keys: Vec<String>,
     /// The value is a parameter of the enclosing fn, named here: the pool's own put
     /// method, whose callers may reset.
     pub param_of: Option<String>,
@@ -65,8 +71,8 @@ pub struct PoolFacts {
     pub decls: Vec<PoolDecl>,
     pub structs: Vec<StructDef>,
     /// Types with a reset: a `clear`/`reset` method or a `sharded_slab::Clear` impl,
-    /// with the method to call.
-    pub resettable: Vec<(String, String)>,
+    /// with the method to call and the fields of `self` it empties or overwrites.
+    pub resettable: Vec<(String, String, Vec<String>)>,
     pub ops: Vec<PoolOp>,
     /// Methods called by `Drop` impls that reset something first (the wrapper's `Drop`
     /// resets, then hands the object to the pool's put method).
@@ -242,7 +248,7 @@ impl Collector<'_> {
 
     /// Takes and puts in one fn, and which values it resets.
     fn on_fn(&mut self, sig: &syn::Signature, block: &syn::Block, is_drop: bool) {
-        let mut f = FnScan { ops: Vec::new(), resets: HashSet::new(), calls: Vec::new() };
+        let mut f = FnScan { ops: Vec::new(), resets: HashSet::new(), calls: Vec::new(), aliases: Default::default() };
         f.visit_block(block);
         if is_drop && !f.resets.is_empty() {
             self.out.drop_resets_then_calls.extend(f.calls.iter().cloned());
@@ -255,7 +261,8 @@ impl Collector<'_> {
                 syn::FnArg::Receiver(_) => None,
             })
             .collect();
-        for (pool, put, span, value, local) in f.ops {
+        for (pool, put, method, value, local) in f.ops {
+            let span = method.span();
             let reset = value.as_ref().is_some_and(|v| f.resets.contains(v));
             let at = self.span(span);
             let line = self.src.line_text(at.lo.line);
@@ -267,9 +274,11 @@ impl Collector<'_> {
                 pool,
                 put,
                 span: at,
+                method: method.to_string(),
                 value,
                 reset,
                 local,
+                reset_keys: f.resets.iter().cloned().collect(),
                 param_of,
                 indent,
                 line_start,
@@ -281,11 +290,13 @@ impl Collector<'_> {
 
 /// One fn's pool operations and resets.
 struct FnScan {
-    /// (pool, is put, method span, value key, value is a local)
-    ops: Vec<(String, bool, proc_macro2::Span, Option<String>, bool)>,
+    /// (pool, is put, method, value key, value is a local)
+    ops: Vec<(String, bool, syn::Ident, Option<String>, bool)>,
     resets: HashSet<String>,
     /// Every method name called.
     calls: Vec<String>,
+    /// `let spare = self.spare.lock().unwrap();`: locals that are the pool.
+    aliases: std::collections::HashMap<String, String>,
 }
 
 /// The binding of `x`, `mut x`, `Some(x)`, `Some(mut x)`.
@@ -299,14 +310,24 @@ fn pat_binding(p: &syn::Pat) -> Option<String> {
 }
 
 impl FnScan {
+    /// The pool a receiver reaches, locals bound to the pool included.
+    fn pool_of(&self, e: &Expr) -> Option<String> {
+        if let Expr::Path(p) = e {
+            if let Some(pool) = p.path.get_ident().and_then(|i| self.aliases.get(&i.to_string())) {
+                return Some(pool.clone());
+            }
+        }
+        pool_of(e)
+    }
+
     /// `x = pool.pop()..`: a take into `x`.
     fn pop_into(&mut self, init: &Expr, binding: String) {
         let mut cur = init;
         loop {
             match cur {
                 Expr::MethodCall(m) if m.method.to_string().starts_with("pop") => {
-                    if let Some(pool) = pool_of(&m.receiver) {
-                        self.ops.push((pool, false, m.method.span(), Some(binding), true));
+                    if let Some(pool) = self.pool_of(&m.receiver) {
+                        self.ops.push((pool, false, m.method.clone(), Some(binding), true));
                     }
                     return;
                 }
@@ -323,9 +344,23 @@ impl<'ast> Visit<'ast> for FnScan {
     fn visit_local(&mut self, l: &'ast syn::Local) {
         // `let buf = self.free.lock().pop()..`: the take goes to `buf`.
         if let (Some(init), Some(name)) = (&l.init, pat_binding(&l.pat)) {
-            self.pop_into(&init.expr, name);
+            let through_lock = matches!(&*init.expr, Expr::MethodCall(m)
+                if matches!(m.method.to_string().as_str(), "lock" | "borrow_mut" | "unwrap" | "expect" | "write"));
+            match self.pool_of(&init.expr) {
+                Some(pool) if through_lock => {
+                    self.aliases.insert(name, pool);
+                }
+                _ => self.pop_into(&init.expr, name),
+            }
         }
         visit::visit_local(self, l);
+    }
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        // `match pool.pop() { Some(mut line) => { line.clear(); line } .. }`
+        if let Some(name) = m.arms.iter().find_map(|a| pat_binding(&a.pat)) {
+            self.pop_into(&m.expr, name);
+        }
+        visit::visit_expr_match(self, m);
     }
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
         // `if let Some(mut state) = self.free.pop() { state.clear(); .. }`
@@ -342,13 +377,21 @@ impl<'ast> Visit<'ast> for FnScan {
         let plain =
             m.args.first().is_some_and(|a| value_key(a).is_some() && !matches!(a, Expr::Call(_) | Expr::MethodCall(_)));
         if PUTS.contains(&name.as_str()) && m.args.len() == 1 && plain {
-            if let Some(pool) = pool_of(&m.receiver) {
+            if let Some(pool) = self.pool_of(&m.receiver) {
                 let local = matches!(&m.args[0], Expr::Path(p) if p.path.get_ident().is_some());
-                self.ops.push((pool, true, m.method.span(), value_key(&m.args[0]), local));
+                self.ops.push((pool, true, m.method.clone(), value_key(&m.args[0]), local));
             }
         }
-        let resets =
-            matches!(name.as_str(), "clear" | "reset" | "fill" | "recycle") || name == "truncate" && m.args.len() == 1;
+        // A take from the pool that is not bound (`POOL.lock().pop().unwrap_or_default()`).
+        let at = m.method.span().start();
+        let seen = self.ops.iter().any(|o| o.2.span().start() == at);
+        if name.starts_with("pop") && m.args.is_empty() && !seen {
+            if let Some(pool) = self.pool_of(&m.receiver) {
+                self.ops.push((pool, false, m.method.clone(), None, false));
+            }
+        }
+        let resets = matches!(name.as_str(), "clear" | "reset" | "fill" | "recycle" | "truncate" | "drain")
+            || name == "take" && matches!(&*m.receiver, Expr::Field(_));
         if resets {
             if let Some(k) = value_key(&m.receiver) {
                 self.resets.insert(k);
@@ -377,12 +420,13 @@ impl<'ast> Visit<'ast> for FnScan {
         visit::visit_expr_call(self, c);
     }
     fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
-        // `buf.len = 0`, `*buf = Default::default()`
-        let target = match &*a.left {
-            Expr::Field(f) => value_key(&f.base),
-            e => value_key(e),
-        };
-        if let Some(k) = target {
+        // `buf.len = 0` (resets `buf` and its field `len`), `*buf = Default::default()`
+        if let Expr::Field(f) = &*a.left {
+            if let Some(k) = value_key(&f.base) {
+                self.resets.insert(k);
+            }
+        }
+        if let Some(k) = value_key(&a.left) {
             self.resets.insert(k);
         }
         visit::visit_expr_assign(self, a);
@@ -403,7 +447,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 pointer_fields.push((name, self.span(f.span())));
             }
         }
-        self.out.structs.push(StructDef { name: s.ident.to_string(), pointer_fields });
+        let copy = s.attrs.iter().any(|a| {
+            a.path().is_ident("derive") && a.to_token_stream().into_iter().any(|t| t.to_string().contains("Copy"))
+        });
+        self.out.structs.push(StructDef { name: s.ident.to_string(), pointer_fields, copy });
         self.struct_name = saved;
     }
     fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
@@ -427,14 +474,19 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         };
         let trait_name = i.trait_.as_ref().and_then(|(_, p, _)| p.segments.last().map(|s| s.ident.to_string()));
         if let Some(ty) = &ty {
-            if trait_name.as_deref() == Some("Clear") {
-                self.out.resettable.push((ty.clone(), "clear".into()));
-            }
             for item in &i.items {
                 if let syn::ImplItem::Fn(f) = item {
                     let n = f.sig.ident.to_string();
                     if (n == "clear" || n == "reset") && f.sig.receiver().is_some() {
-                        self.out.resettable.push((ty.clone(), n));
+                        let mut scan = FnScan {
+                            ops: Vec::new(),
+                            resets: HashSet::new(),
+                            calls: Vec::new(),
+                            aliases: Default::default(),
+                        };
+                        scan.visit_block(&f.block);
+                        let fields: Vec<String> = scan.resets.into_iter().collect();
+                        self.out.resettable.push((ty.clone(), n, fields));
                     }
                 }
             }
@@ -455,6 +507,96 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.in_test |= is_test_item(&f.attrs);
         self.on_fn(&f.sig, &f.block, false);
         self.in_test = saved;
+    }
+}
+
+/// The crate's pools joined across files.
+pub struct CratePools<'a> {
+    pub decls: Vec<(usize, &'a PoolDecl)>,
+    pub structs: std::collections::HashMap<&'a str, &'a StructDef>,
+    /// Type name -> (reset method, the fields it empties).
+    pub resettable: std::collections::HashMap<&'a str, (&'a str, &'a [String])>,
+    pub ops: Vec<(usize, &'a PoolOp)>,
+    /// Put methods a resetting `Drop` calls.
+    pub drop_puts: HashSet<&'a str>,
+    aliases: std::collections::HashMap<&'a str, &'a [String]>,
+}
+
+/// Primitive element types: integer free lists are never pointer holders or in need
+/// of a reset.
+const PRIMITIVES: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "bool", "char", "f32",
+    "f64",
+];
+
+impl<'a> CratePools<'a> {
+    pub fn new(files: &[&'a super::facts::FileFacts]) -> Self {
+        let mut p = CratePools {
+            decls: Vec::new(),
+            structs: Default::default(),
+            resettable: Default::default(),
+            ops: Vec::new(),
+            drop_puts: HashSet::new(),
+            aliases: Default::default(),
+        };
+        for (fi, f) in files.iter().enumerate() {
+            p.decls.extend(f.pools.decls.iter().map(|d| (fi, d)));
+            p.ops.extend(f.pools.ops.iter().map(|o| (fi, o)));
+            p.drop_puts.extend(f.pools.drop_resets_then_calls.iter().map(String::as_str));
+            for s in &f.pools.structs {
+                p.structs.entry(s.name.as_str()).or_insert(s);
+            }
+            for (t, m, fields) in &f.pools.resettable {
+                p.resettable.entry(t.as_str()).or_insert((m.as_str(), fields.as_slice()));
+            }
+            for (n, t) in &f.statics.aliases {
+                p.aliases.entry(n.as_str()).or_insert(t.as_slice());
+            }
+        }
+        p
+    }
+
+    /// The element's type name, aliases followed, outer `Rc`/`Box`/`Arc` removed.
+    pub fn elem_name(&self, d: &'a PoolDecl) -> Option<&'a str> {
+        let mut ids: &'a [String] = &d.elem;
+        for _ in 0..3 {
+            let first = ids.iter().map(String::as_str).find(|i| !matches!(*i, "Rc" | "Arc" | "Box"))?;
+            match self.aliases.get(first) {
+                Some(t) => ids = t,
+                None => return Some(first),
+            }
+        }
+        None
+    }
+
+    /// Whether the pool is out of scope: integer or `Copy` elements, connection and
+    /// worker pools, a generic element.
+    pub fn skipped(&self, d: &'a PoolDecl) -> bool {
+        let Some(elem) = self.elem_name(d) else { return true };
+        let generic = d.elem.iter().any(|i| i.len() == 1 && i.chars().all(|c| c.is_ascii_uppercase()));
+        let conn = [elem, d.name.as_str()].iter().any(|n| {
+            let n = n.to_lowercase();
+            n.contains("conn") || n.contains("worker")
+        });
+        let copy = self.structs.get(elem).is_some_and(|s| s.copy);
+        PRIMITIVES.contains(&elem) || generic || conn || copy
+    }
+
+    /// Whether the type's reset method empties every one of `fields`.
+    pub fn reset_empties(&self, ty: &str, fields: &[(String, Span)]) -> bool {
+        self.resettable.get(ty).is_some_and(|(_, reset)| fields.iter().all(|(f, _)| reset.contains(f)))
+    }
+
+    /// Takes and puts on a pool by name.
+    pub fn ops_of(&self, name: &str) -> impl Iterator<Item = &(usize, &'a PoolOp)> + '_ {
+        let name = name.to_string();
+        self.ops.iter().filter(move |(_, o)| o.pool == name)
+    }
+
+    /// Whether the pool's own code resets what it hands out (after the take) or every
+    /// value put back.
+    pub fn resets_on_take(&self, name: &str) -> bool {
+        self.ops_of(name).any(|(_, o)| !o.put && o.reset)
     }
 }
 
@@ -491,92 +633,8 @@ mod tests {
         let node = f.structs.iter().find(|s| s.name == "Node").unwrap();
         let names: Vec<&str> = node.pointer_fields.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["parent", "cb"]);
-        assert_eq!(f.resettable, [("Message".to_string(), "reset".to_string())]);
+        assert_eq!(f.resettable, [("Message".to_string(), "reset".to_string(), Vec::<String>::new())]);
         let puts: Vec<bool> = f.ops.iter().filter(|o| o.put).map(|o| o.reset).collect();
         assert_eq!(puts, [true, false]);
-    }
-}
-
-/// The crate's pools joined across files.
-pub struct CratePools<'a> {
-    pub decls: Vec<(usize, &'a PoolDecl)>,
-    pub structs: std::collections::HashMap<&'a str, &'a StructDef>,
-    /// Type name -> reset method.
-    pub resettable: std::collections::HashMap<&'a str, &'a str>,
-    pub ops: Vec<(usize, &'a PoolOp)>,
-    /// Put methods a resetting `Drop` calls.
-    pub drop_puts: HashSet<&'a str>,
-    aliases: std::collections::HashMap<&'a str, &'a [String]>,
-}
-
-/// Primitive element types: integer free lists are never pointer holders or in need
-/// of a reset.
-const PRIMITIVES: &[&str] = &[
-    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "bool", "char", "f32",
-    "f64",
-];
-
-impl<'a> CratePools<'a> {
-    pub fn new(files: &[&'a super::facts::FileFacts]) -> Self {
-        let mut p = CratePools {
-            decls: Vec::new(),
-            structs: Default::default(),
-            resettable: Default::default(),
-            ops: Vec::new(),
-            drop_puts: HashSet::new(),
-            aliases: Default::default(),
-        };
-        for (fi, f) in files.iter().enumerate() {
-            p.decls.extend(f.pools.decls.iter().map(|d| (fi, d)));
-            p.ops.extend(f.pools.ops.iter().map(|o| (fi, o)));
-            p.drop_puts.extend(f.pools.drop_resets_then_calls.iter().map(String::as_str));
-            for s in &f.pools.structs {
-                p.structs.entry(s.name.as_str()).or_insert(s);
-            }
-            for (t, m) in &f.pools.resettable {
-                p.resettable.entry(t.as_str()).or_insert(m.as_str());
-            }
-            for (n, t) in &f.statics.aliases {
-                p.aliases.entry(n.as_str()).or_insert(t.as_slice());
-            }
-        }
-        p
-    }
-
-    /// The element's type name, aliases followed, outer `Rc`/`Box`/`Arc` removed.
-    pub fn elem_name(&self, d: &'a PoolDecl) -> Option<&'a str> {
-        let mut ids: &'a [String] = &d.elem;
-        for _ in 0..3 {
-            let first = ids.iter().map(String::as_str).find(|i| !matches!(*i, "Rc" | "Arc" | "Box"))?;
-            match self.aliases.get(first) {
-                Some(t) => ids = t,
-                None => return Some(first),
-            }
-        }
-        None
-    }
-
-    /// Whether the pool is out of scope: `sharded_slab` (its `clear` resets), integer
-    /// free lists, connection pools, a generic element.
-    pub fn skipped(&self, d: &'a PoolDecl) -> bool {
-        let Some(elem) = self.elem_name(d) else { return true };
-        let generic = d.elem.iter().any(|i| i.len() == 1 && i.chars().all(|c| c.is_ascii_uppercase()));
-        let conn = [elem, d.name.as_str()].iter().any(|n| {
-            let n = n.to_lowercase();
-            n.contains("conn") || n.contains("worker")
-        });
-        d.library.as_deref() == Some("sharded_slab") || PRIMITIVES.contains(&elem) || generic || conn
-    }
-
-    /// Takes and puts on a pool by name.
-    pub fn ops_of(&self, name: &str) -> impl Iterator<Item = &(usize, &'a PoolOp)> + '_ {
-        let name = name.to_string();
-        self.ops.iter().filter(move |(_, o)| o.pool == name)
-    }
-
-    /// Whether the pool's own code resets what it hands out (after the take) or every
-    /// value put back.
-    pub fn resets_on_take(&self, name: &str) -> bool {
-        self.ops_of(name).any(|(_, o)| !o.put && o.reset)
     }
 }
