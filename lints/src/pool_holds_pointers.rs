@@ -17,9 +17,9 @@ declare_lint! {
     /// is the pooled allocation itself does not count.
     ///
     /// Not flagged: `&'static` fields, a generic `T`, integer and `Copy` elements,
-    /// connection pools (`*Conn*`), `sharded_slab` pools, and elements whose reset
-    /// (`clear`/`reset` method, a `sharded_slab::Clear` impl, or the pool's own take code)
-    /// empties those fields.
+    /// connection and worker pools, and elements whose reset (`clear`/`reset` method, a
+    /// `sharded_slab::Clear` impl, the pool's own take or put code, or the `Drop` of a
+    /// wrapper that resets and then calls the pool's put method) empties those fields.
     ///
     /// ### Why is this bad
     /// An idle object in the pool still holds whatever its pointer fields point to: the
@@ -86,9 +86,14 @@ impl Lint for PoolHoldsPointers {
             // code resets what passes through it.
             let empties = |keys: &[String]| def.pointer_fields.iter().all(|(f, _)| keys.contains(f));
             let takes_empty = pools.ops_of(&d.name).any(|(_, o)| !o.put && empties(&o.reset_keys));
+            // A put method called by a wrapper's `Drop` that resets first (actix-web's
+            // `HttpRequestPool`) resets through that `Drop`.
             let puts_empty = {
                 let mut puts = pools.ops_of(&d.name).filter(|(_, o)| o.put).peekable();
-                puts.peek().is_some() && puts.all(|(_, o)| empties(&o.reset_keys))
+                puts.peek().is_some()
+                    && puts.all(|(_, o)| {
+                        empties(&o.reset_keys) || o.param_of.as_deref().is_some_and(|f| pools.drop_puts.contains(f))
+                    })
             };
             if def.pointer_fields.is_empty()
                 || pools.reset_empties(elem, &def.pointer_fields)
