@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use taskcheck_core::engine::{self, Options, Run};
+use taskcheck_core::fix::{self as fixer, FixMode};
 use taskcheck_core::levels::{closest, LevelFlag, Levels, UnknownName};
 use taskcheck_core::{Level, LintMeta, Settings};
 use taskcheck_lints::Linter;
@@ -69,6 +70,15 @@ struct CheckArgs {
     /// Print findings only, no summary line.
     #[arg(short, long)]
     quiet: bool,
+    /// Apply safe fixes, then report what remains.
+    #[arg(long)]
+    fix: bool,
+    /// With `--fix` or `--diff`: include unsafe fixes (they may change behaviour; review them).
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Print the fixes as a unified diff and change nothing (exit 1 when there is a diff).
+    #[arg(long, conflicts_with = "fix")]
+    diff: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -188,17 +198,41 @@ pub fn explain_text(m: &LintMeta) -> String {
     )
 }
 
+/// Rounds of fix-then-relint (a fix can enable another).
+const FIX_ROUNDS: usize = 4;
+
 fn check(args: CheckArgs, flags: Vec<LevelFlag>) -> i32 {
     let start = Instant::now();
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths };
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let opts = Options { jobs: args.jobs, ..Options::default() };
-    let run = match lint_paths(&paths, &flags, Settings::default(), &opts) {
+    let lint = || lint_paths(&paths, &flags, Settings::default(), &opts);
+    let mut run = match lint() {
         Ok(run) => run,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_ERROR;
         }
     };
+    let mode = if args.unsafe_fixes { FixMode::Unsafe } else { FixMode::Safe };
+    if args.diff {
+        return print_diff(&run, mode);
+    }
+    let mut fixed = 0;
+    let mut fix_problems = false;
+    if args.fix {
+        for _ in 0..FIX_ROUNDS {
+            let (applied, problems) = apply_fixes(&run, mode);
+            fixed += applied;
+            fix_problems |= problems;
+            if applied == 0 {
+                break;
+            }
+            run = match lint() {
+                Ok(run) => run,
+                Err(_) => unreachable!("the level flags were valid a moment ago"),
+            };
+        }
+    }
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -213,7 +247,12 @@ fn check(args: CheckArgs, flags: Vec<LevelFlag>) -> i32 {
                 let _ = writeln!(err, "warning: no Rust files found in {}", shown_paths(&paths));
             }
             if !args.quiet {
-                let _ = writeln!(err, "{}", taskcheck_render::human::run_summary(&run, start.elapsed()));
+                let mut line = taskcheck_render::human::run_summary(&run, start.elapsed());
+                if fixed > 0 {
+                    line.push_str(&format!("; fixed {fixed}"));
+                }
+                line.push_str(&fixable_note(&run, args.fix, args.unsafe_fixes));
+                let _ = writeln!(err, "{line}");
             }
         }
         MessageFormat::Json => {
@@ -223,12 +262,89 @@ fn check(args: CheckArgs, flags: Vec<LevelFlag>) -> i32 {
             let _ = writeln!(out, "{}", taskcheck_render::json::build_finished(success));
         }
     }
-    if input_errors {
+    if input_errors || fix_problems {
         EXIT_ERROR
     } else if run.count(Level::Deny) > 0 {
         EXIT_FINDINGS
     } else {
         EXIT_OK
+    }
+}
+
+/// Applies one round of fixes; returns how many were applied and whether a file could not
+/// be fixed (reported on stderr).
+fn apply_fixes(run: &Run, mode: FixMode) -> (usize, bool) {
+    let mut applied = 0;
+    let mut problems = false;
+    for plan in fixer::plan(&run.sources, &run.diagnostics, mode) {
+        if let Some(lints) = &plan.broken {
+            eprintln!("error: the fixes of {lints} would leave {} unparsable; the file was not changed", plan.display);
+            problems = true;
+            continue;
+        }
+        if !plan.skipped.is_empty() {
+            eprintln!(
+                "note: {} fix(es) in {} overlap an earlier fix and were not applied: {}",
+                plan.skipped.len(),
+                plan.display,
+                plan.skipped.join(", ")
+            );
+        }
+        if !plan.changes() {
+            continue;
+        }
+        match fixer::write_atomic(&plan.path, &plan.original, &plan.fixed) {
+            Ok(()) => applied += plan.applied.len(),
+            Err(e) => {
+                eprintln!("error: could not write the fixes to {}: {e}; the file was not changed", plan.display);
+                problems = true;
+            }
+        }
+    }
+    (applied, problems)
+}
+
+/// `--diff`: the fixes as a unified diff on stdout; exit 1 when there is one.
+fn print_diff(run: &Run, mode: FixMode) -> i32 {
+    let mut out = std::io::stdout().lock();
+    let mut any = false;
+    for plan in fixer::plan(&run.sources, &run.diagnostics, mode) {
+        if let Some(lints) = &plan.broken {
+            eprintln!("error: the fixes of {lints} would leave {} unparsable; not shown", plan.display);
+            continue;
+        }
+        if !plan.changes() {
+            continue;
+        }
+        any = true;
+        let diff = similar::TextDiff::from_lines(&*plan.original, plan.fixed.as_str());
+        let _ = write!(
+            out,
+            "{}",
+            diff.unified_diff().header(&format!("a/{}", plan.display), &format!("b/{}", plan.display))
+        );
+    }
+    if any {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// `; 2 fixable with `--fix` (3 more with `--unsafe-fixes`)` for the summary line.
+fn fixable_note(run: &Run, fix: bool, unsafe_fixes: bool) -> String {
+    use taskcheck_core::Applicability;
+    let count = |a: Applicability| {
+        run.diagnostics.iter().filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == a)).count()
+    };
+    let (safe, unsafe_) = (count(Applicability::Safe), count(Applicability::Unsafe));
+    match (safe, unsafe_) {
+        (0, 0) => String::new(),
+        _ if fix && unsafe_fixes => String::new(),
+        (s, 0) => format!("; {s} fixable with `--fix`"),
+        (0, u) if !fix => format!("; {u} fixable with `--fix --unsafe-fixes`"),
+        (s, u) if !fix => format!("; {s} fixable with `--fix` ({u} more with `--unsafe-fixes`)"),
+        (_, u) => format!("; {u} more fixable with `--unsafe-fixes`"),
     }
 }
 

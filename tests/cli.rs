@@ -67,7 +67,9 @@ fn is_summary(line: &str) -> bool {
         let rest = line.strip_prefix("taskcheck: ")?;
         let rest = count(rest, "warning")?.strip_prefix(", ")?;
         let rest = count(rest, "error")?.strip_prefix(" in ")?;
-        let time = count(rest, "file")?.strip_prefix(" (")?.strip_suffix("s)")?;
+        // An optional `; fixed N` / `; N fixable with ..` tail follows the time.
+        let (time, tail) = count(rest, "file")?.strip_prefix(" (")?.split_once("s)")?;
+        (tail.is_empty() || tail.starts_with("; ")).then_some(())?;
         let (secs, hundredths) = time.split_once('.')?;
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         (digits(secs) && hundredths.len() == 2 && digits(hundredths)).then_some(())

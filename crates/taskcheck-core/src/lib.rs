@@ -4,6 +4,7 @@
 
 pub mod diagnostic;
 pub mod engine;
+pub mod fix;
 pub mod levels;
 pub mod lint;
 pub mod package;
