@@ -125,6 +125,14 @@ pub fn lint_paths(
     Ok(engine::run(&linter, paths, &levels, opts))
 }
 
+/// Lints in-memory files as one crate (stdin input, re-linting fixed text).
+pub fn lint_sources(files: &[(PathBuf, String)], flags: &[LevelFlag], settings: Settings) -> Result<Run, UnknownName> {
+    let metas = taskcheck_lints::all_metas();
+    let levels = Levels::resolve(&metas, flags)?;
+    let linter = Linter::new(settings, |m| levels.is_enabled(m.name));
+    Ok(engine::run_sources(&linter, files, &levels))
+}
+
 /// Runs the command line; returns the exit code.
 pub fn main_with_args(args: Vec<OsString>) -> i32 {
     let matches = match Cli::command().try_get_matches_from(args) {

@@ -1,8 +1,11 @@
 //! ui-tests: every case under `ui-tests/<lint>/` is linted twice — with only its lint
 //! enabled, and with the default lints plus its own — and the set of (file, line, lint) findings
 //! must equal the `//~ lint` markers exactly. The single-lint rendering is compared
-//! byte for byte with `<case>.stderr`. `TASKCHECK_BLESS=1 cargo test --test ui`
-//! rewrites the `.stderr` files; review the diff.
+//! byte for byte with `<case>.stderr`. When the lint's findings carry fixes, the text
+//! after `--fix --unsafe-fixes` is compared with `<file>.fixed` beside each changed
+//! file; it must parse, and re-linting it must leave none of the fixed findings.
+//! `TASKCHECK_BLESS=1 cargo test --test ui` rewrites the `.stderr` and `.fixed` files;
+//! review the diff.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -145,6 +148,9 @@ fn check_case(case: &Case, bless: bool) -> Result<(), String> {
         }
         if i == 0 {
             single_output = taskcheck_render::human::render(&run.sources, &run.diagnostics, false);
+            if let Err(e) = check_fixes(case, &run, bless) {
+                errors.push(e);
+            }
         }
     }
     if bless {
@@ -160,6 +166,81 @@ fn check_case(case: &Case, bless: bool) -> Result<(), String> {
                 "{}: rendered output differs from {} (run with TASKCHECK_BLESS=1 to update):\n--- expected\n{want}\n+++ actual\n{single_output}",
                 case.root.display(),
                 case.stderr.display()
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n"))
+    }
+}
+
+/// The fixed text of every file the case's fixes change: parses, matches `<file>.fixed`,
+/// and re-lints without the fixed findings.
+fn check_fixes(case: &Case, run: &taskcheck_core::engine::Run, bless: bool) -> Result<(), String> {
+    use taskcheck_core::fix::{plan, FixMode};
+    let plans = plan(&run.sources, &run.diagnostics, FixMode::Unsafe);
+    let mut errors = Vec::new();
+    let mut changed = Vec::new();
+    for p in &plans {
+        let expected = p.path.with_extension("fixed");
+        if let Some(lints) = &p.broken {
+            errors.push(format!("{}: the fixes of {lints} do not parse", p.display));
+            continue;
+        }
+        if !p.changes() {
+            continue;
+        }
+        changed.push(expected.clone());
+        if bless {
+            std::fs::write(&expected, &p.fixed).unwrap();
+        } else if std::fs::read_to_string(&expected).ok().as_deref() != Some(p.fixed.as_str()) {
+            errors.push(format!(
+                "{}: fixed text differs from {} (run with TASKCHECK_BLESS=1 to update):\n{}",
+                p.display,
+                expected.display(),
+                p.fixed
+            ));
+        }
+    }
+    // A stale `.fixed` for a file that no longer changes.
+    for f in &case.files {
+        let fixed = f.with_extension("fixed");
+        if fixed.exists() && !changed.contains(&fixed) {
+            if bless {
+                let _ = std::fs::remove_file(&fixed);
+            } else {
+                errors.push(format!("{}: no fix applies any more", fixed.display()));
+            }
+        }
+    }
+    if !plans.is_empty() {
+        let files: Vec<(PathBuf, String)> = case
+            .files
+            .iter()
+            .map(|f| {
+                let p = plans.iter().find(|p| &p.path == f);
+                (f.clone(), p.map_or_else(|| std::fs::read_to_string(f).unwrap(), |p| p.fixed.clone()))
+            })
+            .collect();
+        let metas = taskcheck_lints::all_metas();
+        let only: Vec<LevelFlag> = metas
+            .iter()
+            .map(|m| LevelFlag::new(if m.name == case.lint { Level::Warn } else { Level::Allow }, m.name))
+            .collect();
+        let again = taskcheck::lint_sources(&files, &only, Settings::default()).unwrap();
+        let fixable = |r: &taskcheck_core::engine::Run| r.diagnostics.iter().filter(|d| d.fix.is_some()).count();
+        if fixable(&again) > 0 {
+            errors.push(format!("{}: findings with fixes remain after fixing", case.root.display()));
+        }
+        let applied: usize = plans.iter().map(|p| p.applied.len()).sum();
+        if again.diagnostics.len() + applied != run.diagnostics.len() {
+            errors.push(format!(
+                "{}: {} findings before, {applied} fixed, {} after",
+                case.root.display(),
+                run.diagnostics.len(),
+                again.diagnostics.len()
             ));
         }
     }
@@ -201,7 +282,7 @@ fn no_orphan_expectations() {
     for lint_dir in std::fs::read_dir("ui-tests").unwrap().flatten() {
         for e in std::fs::read_dir(lint_dir.path()).unwrap().flatten() {
             let p = e.path();
-            if p.extension().is_some_and(|x| x == "stderr") {
+            if p.extension().is_some_and(|x| x == "stderr" || x == "fixed") {
                 let stem = p.with_extension("");
                 assert!(stem.with_extension("rs").exists() || stem.is_dir(), "{} has no case beside it", p.display());
             }

@@ -194,6 +194,9 @@ mod tests {
                 .collect();
             assert!(cases.iter().any(|c| c.starts_with("fail")), "{} has no failing ui-test", m.name);
             assert!(cases.iter().any(|c| c.starts_with("pass")), "{} has no passing ui-test", m.name);
+            if has_fix {
+                assert!(cases.iter().any(|c| c.ends_with(".fixed")), "{} has a fix but no `.fixed` ui-test", m.name);
+            }
         }
     }
 }
