@@ -1,4 +1,4 @@
-use taskcheck_core::{declare_lint, Diagnostic, LintMeta};
+use taskcheck_core::{declare_lint, Applicability, Diagnostic, Fix, LintMeta};
 
 use crate::analysis::tasks::LoopContext;
 use crate::{CrateContext, Lint};
@@ -58,6 +58,12 @@ declare_lint! {
     /// ### Go analog
     /// `for { select { ... } }` with no `<-ctx.Done()` case.
     ///
+    /// ### Fix safety
+    /// Unsafe: when the loop body is a `tokio::select!` and a `CancellationToken` binding
+    /// is in scope, `_ = token.cancelled() => break,` is inserted as its first branch
+    /// (after `biased;`). Cancelling the token then ends the loop, which changes what
+    /// runs after it; make sure that token is the one shutdown cancels.
+    ///
     /// ### Known limits
     /// Calls are resolved crate-locally by name (at most 3 candidates, 3 levels from
     /// `main`, 4 from a spawn); a loop reached only through trait objects, fn pointers or
@@ -68,7 +74,7 @@ declare_lint! {
     group: Lifecycle,
     tier: Default,
     level: Warn,
-    fix: None,
+    fix: Sometimes,
     summary: "a long-running loop in a thread, tracker task or main that nothing can stop",
 }
 
@@ -144,7 +150,14 @@ impl Lint for LoopWithoutCancel {
                 }
                 _ => {}
             }
-            out.push(d.with_help(help));
+            out.push(match &fact.cancel_fix {
+                Some(edit) => d.with_fix(Fix {
+                    message: "leave the loop when the token in scope is cancelled".into(),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![edit.clone()],
+                }),
+                None => d.with_help(help),
+            });
         }
     }
 }

@@ -1,4 +1,4 @@
-use taskcheck_core::{declare_lint, Diagnostic, LintMeta};
+use taskcheck_core::{declare_lint, Applicability, Diagnostic, Fix, LintMeta};
 
 use crate::analysis::spawn::Disposition;
 use crate::analysis::tasks::loop_label;
@@ -56,6 +56,12 @@ declare_lint! {
     /// ### Go analog
     /// `go func() { for { doWork() } }()` with no context.
     ///
+    /// ### Fix safety
+    /// Unsafe: when a `CancellationToken` binding is in scope and the work is an
+    /// `async move` block, the spawn becomes
+    /// `tokio::spawn({ let token = token.clone(); async move { token.run_until_cancelled(async move { .. }).await; } })`:
+    /// the task now ends when the token is cancelled, dropping its work mid-way.
+    ///
     /// ### Known limits
     /// Only crate-local calls are followed (at most 3 candidates per name); a future
     /// built in a variable and spawned later (`let f = async { .. }; tokio::spawn(f)`)
@@ -66,7 +72,7 @@ declare_lint! {
     group: Lifecycle,
     tier: Default,
     level: Warn,
-    fix: None,
+    fix: Sometimes,
     summary: "a detached task or thread that runs forever and cannot be cancelled",
 }
 
@@ -110,7 +116,14 @@ impl Lint for SpawnWithoutCancel {
             } else {
                 "keep the JoinHandle and abort it on shutdown, spawn it on a `JoinSet`, or pass a `CancellationToken` and select on `token.cancelled()`"
             };
-            out.push(d.with_help(help));
+            out.push(match &sp.site.cancel_fix {
+                Some(edits) if !thread => d.with_fix(Fix {
+                    message: "run the task until the token in scope is cancelled".into(),
+                    applicability: Applicability::Unsafe,
+                    edits: edits.clone(),
+                }),
+                _ => d.with_help(help),
+            });
         }
     }
 }

@@ -143,6 +143,9 @@ pub struct LoopFact {
     pub raced: bool,
     pub in_async: bool,
     pub in_test: bool,
+    /// When the body is a `tokio::select!` and a `CancellationToken` is in scope: the
+    /// edit that adds `_ = token.cancelled() => break,` as its first branch.
+    pub cancel_fix: Option<Edit>,
 }
 
 impl LoopFact {
@@ -194,6 +197,9 @@ pub struct SpawnSite {
     pub timer: Option<Span>,
     /// Inside a hyper `service_fn` closure: per-request code.
     pub in_service_fn: bool,
+    /// When a `CancellationToken` is in scope and the work is an async block: the edits
+    /// that run it under `token.run_until_cancelled(..)`.
+    pub cancel_fix: Option<Vec<Edit>>,
 }
 
 /// Which cargo target a file belongs to, for call visibility.
@@ -801,6 +807,7 @@ impl<'a> Extractor<'a> {
             raced: self.ctx.raced,
             in_async: self.ctx.is_async,
             in_test: self.ctx.in_test,
+            cancel_fix: None,
         });
         self.ctx.frames.push(LoopFrame { idx, label: e_label.map(|l| l.name.ident.to_string()) });
         f(self);
@@ -808,6 +815,64 @@ impl<'a> Extractor<'a> {
     }
 
     // ---- cancellation ----
+
+    /// A `CancellationToken` binding in scope (the innermost; by name within a scope).
+    fn token_in_scope(&self) -> Option<String> {
+        self.bindings
+            .iter()
+            .rev()
+            .find_map(|scope| scope.iter().filter(|(_, k)| **k == ValueKind::Cancel).map(|(n, _)| n.clone()).min())
+    }
+
+    /// `loop { tokio::select! { .. } }` with a token in scope: insert the cancellation
+    /// branch first (after `biased;`), indented like the branch it precedes.
+    fn select_cancel_fix(&self, body: &syn::Block) -> Option<Edit> {
+        let mac = match body.stmts.as_slice() {
+            [Stmt::Macro(m)] => &m.mac,
+            [Stmt::Expr(Expr::Macro(m), _)] => &m.mac,
+            _ => return None,
+        };
+        if !self.resolver.resolve(&mac.path).is("tokio::select") {
+            return None;
+        }
+        let token = self.token_in_scope()?;
+        let mut tokens = mac.tokens.clone().into_iter();
+        let after = match (tokens.next(), tokens.next()) {
+            (Some(proc_macro2::TokenTree::Ident(b)), Some(proc_macro2::TokenTree::Punct(p)))
+                if b == "biased" && p.as_char() == ';' =>
+            {
+                self.span(p.span())
+            }
+            _ => self.span(mac.delimiter.span().open()),
+        };
+        let point = after.hi.byte;
+        let text = &self.src.text;
+        let ws: &str = &text[point..][..text[point..].len() - text[point..].trim_start().len()];
+        let branch = format!("_ = {token}.cancelled() => break,");
+        let replacement = match ws.rfind('\n') {
+            Some(nl) => format!("\n{}{branch}", &ws[nl + 1..]),
+            None => format!(" {branch}"),
+        };
+        Some(Edit { span: Span { lo: after.hi, ..after }, replacement })
+    }
+
+    /// `tokio::spawn(async move { .. })` with a token in scope: run the work under
+    /// `token.run_until_cancelled(..)` (a clone moves into the task).
+    fn run_until_cancelled_fix(&self, work: &Expr) -> Option<Vec<Edit>> {
+        if !matches!(work, Expr::Async(a) if a.capture.is_some()) {
+            return None;
+        }
+        let token = self.token_in_scope()?;
+        let span = self.span(work.span());
+        let at = |p: taskcheck_core::Pos| Span { lo: p, hi: p, ..span };
+        Some(vec![
+            Edit {
+                span: at(span.lo),
+                replacement: format!("{{ let {token} = {token}.clone(); async move {{ {token}.run_until_cancelled("),
+            },
+            Edit { span: at(span.hi), replacement: ").await; } }".to_string() },
+        ])
+    }
 
     /// Whether an expression observes a stop request (or mentions something that can).
     fn is_cancel_expr(&self, e: &Expr) -> bool {
@@ -938,6 +1003,7 @@ impl<'a> Extractor<'a> {
             bounded: is_bounded_work(work),
             timer: timer_task(work, &self.resolver).map(|s| self.span(s)),
             in_service_fn: self.ctx.in_service_fn,
+            cancel_fix: if cancel_moved_in || !is_async { None } else { self.run_until_cancelled_fix(work) },
         });
         let saved = std::mem::take(&mut self.ctx);
         self.ctx = Ctx { body, is_async, in_test: saved.in_test, ..Ctx::default() };
@@ -1956,6 +2022,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             Expr::Loop(l) => {
                 let span = self.span(l.loop_token.span);
+                let fix_at = self.facts.loops.len();
+                let cancel_fix = self.select_cancel_fix(&l.body);
                 if self.is_park_only(&l.body) {
                     self.facts.park_loops.push(Site { owner: self.ctx.body, span });
                 }
@@ -1963,6 +2031,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     self.facts.sleep_polls.push(Site { owner: self.ctx.body, span });
                 }
                 self.on_loop(l.label.as_ref(), span, true, |s| s.visit_block(&l.body));
+                self.facts.loops[fix_at].cancel_fix = cancel_fix;
             }
             Expr::While(w) => {
                 let infinite = matches!(&*w.cond, Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value);
