@@ -79,6 +79,10 @@ struct CheckArgs {
     /// Print the fixes as a unified diff and change nothing (exit 1 when there is a diff).
     #[arg(long, conflicts_with = "fix")]
     diff: bool,
+    /// Read one file from stdin, linted as if it were at this path (for editors and
+    /// pre-commit). With `--fix`, the fixed text is printed on stdout.
+    #[arg(long, value_name = "PATH", conflicts_with = "paths")]
+    stdin_filename: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -213,6 +217,9 @@ fn check(args: CheckArgs, flags: Vec<LevelFlag>) -> i32 {
     let start = Instant::now();
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let opts = Options { jobs: args.jobs, ..Options::default() };
+    if let Some(name) = args.stdin_filename.clone() {
+        return check_stdin(&args, &flags, name, start);
+    }
     let lint = || lint_paths(&paths, &flags, Settings::default(), &opts);
     let mut run = match lint() {
         Ok(run) => run,
@@ -241,6 +248,18 @@ fn check(args: CheckArgs, flags: Vec<LevelFlag>) -> i32 {
             };
         }
     }
+    report(&run, &args, Some(&paths), fixed, fix_problems, start)
+}
+
+/// Renders the run in the chosen format; returns the exit code.
+fn report(
+    run: &Run,
+    args: &CheckArgs,
+    paths: Option<&[PathBuf]>,
+    fixed: usize,
+    fix_problems: bool,
+    start: Instant,
+) -> i32 {
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -251,21 +270,21 @@ fn check(args: CheckArgs, flags: Vec<LevelFlag>) -> i32 {
         MessageFormat::Human => {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(taskcheck_render::human::render(&run.sources, &run.diagnostics, color).as_bytes());
-            if run.sources.is_empty() || run.files_linted == 0 && !input_errors {
-                let _ = writeln!(err, "warning: no Rust files found in {}", shown_paths(&paths));
+            if let Some(paths) = paths.filter(|_| run.sources.is_empty() || run.files_linted == 0 && !input_errors) {
+                let _ = writeln!(err, "warning: no Rust files found in {}", shown_paths(paths));
             }
             if !args.quiet {
-                let mut line = taskcheck_render::human::run_summary(&run, start.elapsed());
+                let mut line = taskcheck_render::human::run_summary(run, start.elapsed());
                 if fixed > 0 {
                     line.push_str(&format!("; fixed {fixed}"));
                 }
-                line.push_str(&fixable_note(&run, args.fix, args.unsafe_fixes));
+                line.push_str(&fixable_note(run, args.fix, args.unsafe_fixes));
                 let _ = writeln!(err, "{line}");
             }
         }
         MessageFormat::Json => {
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(taskcheck_render::json::render_run(&run).as_bytes());
+            let _ = out.write_all(taskcheck_render::json::render_run(run).as_bytes());
             let success = !input_errors && run.count(Level::Deny) == 0;
             let _ = writeln!(out, "{}", taskcheck_render::json::build_finished(success));
         }
@@ -277,6 +296,49 @@ fn check(args: CheckArgs, flags: Vec<LevelFlag>) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// `--stdin-filename`: lint (and with `--fix`, repair) one buffer read from stdin.
+fn check_stdin(args: &CheckArgs, flags: &[LevelFlag], name: PathBuf, start: Instant) -> i32 {
+    if args.fix && args.message_format == MessageFormat::Json {
+        eprintln!("error: `--fix` with `--stdin-filename` prints the fixed text on stdout; use the human format");
+        return EXIT_ERROR;
+    }
+    let mut text = String::new();
+    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+        eprintln!("error[io]: cannot read stdin for {}: {e}", name.display());
+        return EXIT_ERROR;
+    }
+    let lint = |text: &str| lint_sources(&[(name.clone(), text.to_string())], flags, Settings::default());
+    let mut run = match lint(&text) {
+        Ok(run) => run,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let mode = if args.unsafe_fixes { FixMode::Unsafe } else { FixMode::Safe };
+    if args.diff {
+        return print_diff(&run, mode);
+    }
+    let mut fixed = 0;
+    if args.fix {
+        for _ in 0..FIX_ROUNDS {
+            let Some(plan) = fixer::plan(&run.sources, &run.diagnostics, mode).into_iter().next() else { break };
+            if let Some(lints) = &plan.broken {
+                eprintln!("error: the fixes of {lints} would leave {} unparsable; it was not changed", plan.display);
+                break;
+            }
+            if !plan.changes() {
+                break;
+            }
+            fixed += plan.applied.len();
+            text = plan.fixed;
+            run = lint(&text).expect("the level flags were valid a moment ago");
+        }
+        print!("{text}");
+    }
+    report(&run, args, None, fixed, false, start)
 }
 
 /// Applies one round of fixes; returns how many were applied and whether a file could not

@@ -189,3 +189,27 @@ fn json_suggestions_apply_with_rustfix_to_the_same_text() {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), want, "{}", path.display());
     }
 }
+
+/// `--stdin-filename` with `--fix`: the fixed text on stdout, findings on stderr.
+#[test]
+fn fix_on_stdin_prints_the_fixed_text() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_taskcheck"))
+        .args(["--stdin-filename", "src/serve.rs", "--fix", "--unsafe-fixes"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(MIXED.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        MIXED.replace("let _ = token", "let _guard = token").replace("std::mem::forget(guard)", "drop(guard)")
+    );
+    assert!(stderr.contains("0 warnings") && stderr.contains("fixed 2"), "{stderr}");
+}
