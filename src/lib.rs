@@ -58,9 +58,15 @@ struct CheckArgs {
     /// Set lints, groups, `all` or `warnings` to deny (exit code 1 when found).
     #[arg(short = 'D', long = "deny", value_name = "LINT")]
     deny: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
-    message_format: MessageFormat,
+    /// Output format (default: human; github when `GITHUB_ACTIONS=true`).
+    #[arg(long, value_enum)]
+    message_format: Option<MessageFormat>,
+    /// Write the machine format to FILE; the terminal still gets human output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Print the number of findings per lint instead of the findings.
+    #[arg(long)]
+    statistics: bool,
     /// When to use colors in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -89,8 +95,25 @@ struct CheckArgs {
 enum MessageFormat {
     /// rustc-style annotated diagnostics on stderr.
     Human,
+    /// `path:line:col: level[lint] message`, one line per finding, on stdout.
+    Short,
     /// cargo `compiler-message` JSON lines on stdout.
     Json,
+    /// GitHub Actions workflow annotations on stdout.
+    Github,
+}
+
+impl CheckArgs {
+    /// The chosen format; GitHub annotations by default inside GitHub Actions.
+    fn format(&self) -> MessageFormat {
+        self.message_format.unwrap_or_else(|| {
+            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                MessageFormat::Github
+            } else {
+                MessageFormat::Human
+            }
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -266,27 +289,47 @@ fn report(
         ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let input_errors = run.diagnostics.iter().any(|d| d.is_input_error());
-    match args.message_format {
-        MessageFormat::Human => {
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(taskcheck_render::human::render(&run.sources, &run.diagnostics, color).as_bytes());
-            if let Some(paths) = paths.filter(|_| run.sources.is_empty() || run.files_linted == 0 && !input_errors) {
-                let _ = writeln!(err, "warning: no Rust files found in {}", shown_paths(paths));
-            }
-            if !args.quiet {
-                let mut line = taskcheck_render::human::run_summary(run, start.elapsed());
-                if fixed > 0 {
-                    line.push_str(&format!("; fixed {fixed}"));
-                }
-                line.push_str(&fixable_note(run, args.fix, args.unsafe_fixes));
-                let _ = writeln!(err, "{line}");
-            }
-        }
+    let success = !input_errors && run.count(Level::Deny) == 0;
+    let machine = |format: MessageFormat| match format {
+        MessageFormat::Human => taskcheck_render::human::render(&run.sources, &run.diagnostics, false),
+        MessageFormat::Short => taskcheck_render::short::render(run),
+        MessageFormat::Github => taskcheck_render::short::render_github(run),
         MessageFormat::Json => {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(taskcheck_render::json::render_run(run).as_bytes());
-            let success = !input_errors && run.count(Level::Deny) == 0;
-            let _ = writeln!(out, "{}", taskcheck_render::json::build_finished(success));
+            format!("{}{}\n", taskcheck_render::json::render_run(run), taskcheck_render::json::build_finished(success))
+        }
+    };
+    let format = args.format();
+    // `--output FILE`: the chosen format goes to the file, the terminal gets human output.
+    let terminal = match &args.output {
+        Some(file) => {
+            if let Err(e) = std::fs::write(file, machine(format)) {
+                eprintln!("error[io]: cannot write {}: {e}", file.display());
+                return EXIT_ERROR;
+            }
+            MessageFormat::Human
+        }
+        None => format,
+    };
+    if args.statistics {
+        print!("{}", taskcheck_render::short::statistics(run));
+    } else if terminal == MessageFormat::Human {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(taskcheck_render::human::render(&run.sources, &run.diagnostics, color).as_bytes());
+    } else {
+        print!("{}", machine(terminal));
+    }
+    if terminal == MessageFormat::Human {
+        let mut err = std::io::stderr().lock();
+        if let Some(paths) = paths.filter(|_| run.sources.is_empty() || run.files_linted == 0 && !input_errors) {
+            let _ = writeln!(err, "warning: no Rust files found in {}", shown_paths(paths));
+        }
+        if !args.quiet {
+            let mut line = taskcheck_render::human::run_summary(run, start.elapsed());
+            if fixed > 0 {
+                line.push_str(&format!("; fixed {fixed}"));
+            }
+            line.push_str(&fixable_note(run, args.fix, args.unsafe_fixes));
+            let _ = writeln!(err, "{line}");
         }
     }
     if input_errors || fix_problems {
@@ -300,7 +343,7 @@ fn report(
 
 /// `--stdin-filename`: lint (and with `--fix`, repair) one buffer read from stdin.
 fn check_stdin(args: &CheckArgs, flags: &[LevelFlag], name: PathBuf, start: Instant) -> i32 {
-    if args.fix && args.message_format == MessageFormat::Json {
+    if args.fix && args.format() != MessageFormat::Human {
         eprintln!("error: `--fix` with `--stdin-filename` prints the fixed text on stdout; use the human format");
         return EXIT_ERROR;
     }

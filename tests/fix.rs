@@ -30,6 +30,7 @@ fn taskcheck(dir: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_taskcheck"))
         .args(args)
         .current_dir(dir)
+        .env_remove("GITHUB_ACTIONS")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .output()
@@ -196,6 +197,7 @@ fn fix_on_stdin_prints_the_fixed_text() {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_taskcheck"))
         .args(["--stdin-filename", "src/serve.rs", "--fix", "--unsafe-fixes"])
+        .env_remove("GITHUB_ACTIONS")
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
