@@ -22,6 +22,7 @@ mod spawn_in_handler;
 mod spawn_without_cancel;
 mod unbounded_channel;
 mod unbounded_static_map;
+mod unused_suppression;
 
 use taskcheck_core::engine::{Analyzer, Crate, FileUnit};
 use taskcheck_core::{Diagnostic, LintMeta, Settings};
@@ -35,6 +36,8 @@ pub struct CrateContext<'a> {
     pub index: &'a CrateIndex<'a>,
     pub tasks: &'a TaskAnalysis,
     pub settings: &'a Settings,
+    /// Names of the lints that run (a suppression of a lint that is off is not judged).
+    pub enabled: &'a [&'static str],
 }
 
 impl CrateContext<'_> {
@@ -77,6 +80,8 @@ pub static LINTS: &[&dyn Lint] = &[
     &unbounded_channel::UnboundedChannel,
     &oversized_channel_buffer::OversizedChannelBuffer,
     &forget_lock_guard::ForgetLockGuard,
+    // Last: it judges the suppressions against every other lint's findings.
+    &unused_suppression::UnusedSuppression,
 ];
 
 /// Metadata of every lint.
@@ -141,10 +146,25 @@ impl Analyzer for Linter {
             &index,
             TaskOptions { lint_tests: self.settings.lint_tests, strict_async_loops: self.settings.strict_async_loops },
         );
-        let cx = CrateContext { index: &index, tasks: &tasks, settings: &self.settings };
+        let enabled: Vec<&'static str> = self.lints.iter().map(|l| l.meta().name).collect();
+        let cx = CrateContext { index: &index, tasks: &tasks, settings: &self.settings, enabled: &enabled };
         let mut out = Vec::new();
         for lint in &self.lints {
             lint.check(&cx, &mut out);
+        }
+        // Suppression comments remove the findings they cover.
+        let mut sups = std::collections::HashMap::new();
+        for (unit, facts) in &krate.files {
+            let s = analysis::suppress::parse(unit.source);
+            if !s.is_empty() {
+                sups.insert(unit.source.id, (s, &facts.items));
+            }
+        }
+        if !sups.is_empty() {
+            out.retain(|d| match sups.get(&d.primary.span.file) {
+                Some((s, items)) => !analysis::suppress::suppressed(d, s, items, &mut vec![false; s.len()]),
+                None => true,
+            });
         }
         out
     }

@@ -13,6 +13,8 @@ pub enum Group {
     Timeouts,
     /// Shared state and resources that only grow.
     Resources,
+    /// The tool's own hygiene: suppression comments.
+    Suppressions,
 }
 
 impl Group {
@@ -21,6 +23,7 @@ impl Group {
             Group::Lifecycle => "lifecycle",
             Group::Timeouts => "timeouts",
             Group::Resources => "resources",
+            Group::Suppressions => "suppressions",
         }
     }
 }
@@ -100,7 +103,7 @@ impl LintMeta {
 pub const DOCS_URL: &str = "https://github.com/taskcheck/taskcheck/blob/main/docs/lints.md";
 
 /// Names usable as groups in `-W/-A/-D` and config.
-pub const GROUP_NAMES: &[&str] = &["lifecycle", "timeouts", "resources", "pedantic", "nursery", "all"];
+pub const GROUP_NAMES: &[&str] = &["lifecycle", "timeouts", "resources", "suppressions", "pedantic", "nursery", "all"];
 
 /// Declares a lint's metadata with its docs taken from the doc comment.
 ///

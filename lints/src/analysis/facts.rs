@@ -263,6 +263,8 @@ pub struct FileFacts {
     pub statics: StaticFacts,
     /// Object pools, element structs, takes and puts.
     pub pools: PoolFacts,
+    /// Line ranges of items, for suppressions above an item.
+    pub items: Vec<(usize, usize)>,
 }
 
 /// A channel constructor call.
@@ -392,6 +394,7 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
             forgotten_guards: Vec::new(),
             statics: static_facts(src, ast),
             pools: pool_facts(src, ast),
+            items: super::suppress::item_ranges(ast),
             blocking_sleeps: Vec::new(),
             routes: Vec::new(),
             pendings: Vec::new(),

@@ -16,6 +16,7 @@ pub mod pools;
 pub mod select;
 pub mod spawn;
 pub mod statics;
+pub mod suppress;
 pub mod tasks;
 pub mod testcode;
 pub mod timers;

@@ -1,0 +1,138 @@
+//! Suppression comments: `// taskcheck: allow(lint_a, lint_b) -- reason` on a finding's
+//! line or the line above it (above an item, for the whole item), and
+//! `// taskcheck: allow-file(lint)` for a whole file.
+
+use syn::spanned::Spanned;
+use taskcheck_core::{Diagnostic, SourceFile, Span};
+
+/// One suppression comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// The comment's line (1-based).
+    pub line: usize,
+    pub lints: Vec<String>,
+    pub file_wide: bool,
+    /// The comment itself.
+    pub span: Span,
+}
+
+/// The marker every suppression comment starts with.
+pub const MARKER: &str = "// taskcheck:";
+
+/// The suppression comments of a file (a line comment whose text is `taskcheck:
+/// allow(..)` or `allow-file(..)`; anything after ` -- ` is the reason).
+pub fn parse(src: &SourceFile) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for (i, line) in src.text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += line.len();
+        let Some(at) = line.find(MARKER) else { continue };
+        let rest = line[at + MARKER.len()..].trim_start();
+        let rest = rest.split(" -- ").next().unwrap_or(rest).trim_end();
+        let (file_wide, args) = if let Some(a) = rest.strip_prefix("allow-file(") {
+            (true, a)
+        } else if let Some(a) = rest.strip_prefix("allow(") {
+            (false, a)
+        } else {
+            continue;
+        };
+        // Whatever follows the closing parenthesis (a reason, another comment) is ignored.
+        let Some((args, _)) = args.split_once(')') else { continue };
+        let lints = args.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let span = src.span(start + at, start + line.trim_end_matches(['\n', '\r']).len());
+        out.push(Suppression { line: i + 1, lints, file_wide, span });
+    }
+    out
+}
+
+/// Line ranges of items (attributes included) and the line of their keyword: a
+/// suppression on the line above an item covers all of it.
+pub fn item_ranges(ast: &syn::File) -> Vec<(usize, usize)> {
+    fn walk(items: &[syn::Item], out: &mut Vec<(usize, usize)>) {
+        for item in items {
+            let span = item.span();
+            out.push((span.start().line, span.end().line));
+            match item {
+                syn::Item::Mod(m) => {
+                    if let Some((_, inner)) = &m.content {
+                        walk(inner, out);
+                    }
+                }
+                syn::Item::Impl(i) => {
+                    for it in &i.items {
+                        let s = it.span();
+                        out.push((s.start().line, s.end().line));
+                    }
+                }
+                syn::Item::Trait(t) => {
+                    for it in &t.items {
+                        let s = it.span();
+                        out.push((s.start().line, s.end().line));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&ast.items, &mut out);
+    out
+}
+
+/// Whether `s` covers a finding of `lint` on `line`, given the file's item ranges.
+pub fn covers(s: &Suppression, lint: &str, line: usize, items: &[(usize, usize)]) -> bool {
+    if !s.lints.iter().any(|l| l == lint) {
+        return false;
+    }
+    if s.file_wide || line == s.line || line == s.line + 1 {
+        return true;
+    }
+    // The comment sits right above an item (or among its attributes): the whole item.
+    items.iter().any(|&(lo, hi)| lo == s.line + 1 && lo <= line && line <= hi)
+}
+
+/// Whether a diagnostic is suppressed by one of `sups`; marks the ones used.
+pub fn suppressed(d: &Diagnostic, sups: &[Suppression], items: &[(usize, usize)], used: &mut [bool]) -> bool {
+    let line = d.primary.span.lo.line;
+    let mut hit = false;
+    for (i, s) in sups.iter().enumerate() {
+        if covers(s, d.lint, line, items) {
+            used[i] = true;
+            hit = true;
+        }
+    }
+    hit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taskcheck_core::FileId;
+
+    #[test]
+    fn parses_line_and_file_forms_with_reasons() {
+        let text = "// taskcheck: allow-file(unbounded_channel)\nfn a() {} // taskcheck: allow(lost_cancel, forget_lock_guard) -- reviewed\n// taskcheck: allow(bogus\n";
+        let src = SourceFile::new(FileId(0), "a.rs".into(), "a.rs".into(), text.into());
+        let s = parse(&src);
+        assert_eq!(s.len(), 2);
+        assert!(s[0].file_wide && s[0].lints == ["unbounded_channel"]);
+        assert_eq!(
+            (s[1].line, s[1].lints.clone()),
+            (2, vec!["lost_cancel".to_string(), "forget_lock_guard".to_string()])
+        );
+        assert_eq!(src.snippet(&s[1].span), "// taskcheck: allow(lost_cancel, forget_lock_guard) -- reviewed");
+    }
+
+    #[test]
+    fn an_item_suppression_covers_the_item() {
+        let text = "// taskcheck: allow(x)\n#[inline]\nfn a() {\n    b();\n}\nfn c() {}\n";
+        let ast = syn::parse_file(text).unwrap();
+        let items = item_ranges(&ast);
+        let src = SourceFile::new(FileId(0), "a.rs".into(), "a.rs".into(), text.into());
+        let s = Suppression { line: 1, lints: vec!["x".into()], file_wide: false, span: src.span(0, 1) };
+        assert!(covers(&s, "x", 4, &items));
+        assert!(!covers(&s, "x", 6, &items));
+        assert!(!covers(&s, "y", 4, &items));
+    }
+}
