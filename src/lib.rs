@@ -10,7 +10,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, Value
 use taskcheck_core::engine::{self, Options, Run};
 use taskcheck_core::fix::{self as fixer, FixMode};
 use taskcheck_core::levels::{closest, LevelFlag, Levels, UnknownName};
-use taskcheck_core::{Level, LintMeta, Settings};
+use taskcheck_core::{Diagnostic, Level, LintMeta, Settings, SourceMap};
 use taskcheck_lints::Linter;
 
 /// Exit code: no deny-level finding.
@@ -85,6 +85,10 @@ struct CheckArgs {
     /// Print the fixes as a unified diff and change nothing (exit 1 when there is a diff).
     #[arg(long, conflicts_with = "fix")]
     diff: bool,
+    /// Write a suppression comment above every current finding (reason "existing
+    /// finding"), to adopt taskcheck on an existing codebase. Running it twice adds nothing.
+    #[arg(long, conflicts_with_all = ["fix", "diff"])]
+    add_suppressions: bool,
     /// Read one file from stdin, linted as if it were at this path (for editors and
     /// pre-commit). With `--fix`, the fixed text is printed on stdout.
     #[arg(long, value_name = "PATH", conflicts_with = "paths")]
@@ -257,9 +261,15 @@ fn check(args: CheckArgs, flags: Vec<LevelFlag>) -> i32 {
     }
     let mut fixed = 0;
     let mut fix_problems = false;
+    if args.add_suppressions {
+        let (added, problems) = add_suppressions(&run);
+        eprintln!("taskcheck: added {added} suppression comment(s)");
+        fix_problems |= problems;
+        run = lint().expect("the level flags were valid a moment ago");
+    }
     if args.fix {
         for _ in 0..FIX_ROUNDS {
-            let (applied, problems) = apply_fixes(&run, mode);
+            let (applied, problems) = apply_fixes(&run.sources, &run.diagnostics, mode);
             fixed += applied;
             fix_problems |= problems;
             if applied == 0 {
@@ -386,10 +396,10 @@ fn check_stdin(args: &CheckArgs, flags: &[LevelFlag], name: PathBuf, start: Inst
 
 /// Applies one round of fixes; returns how many were applied and whether a file could not
 /// be fixed (reported on stderr).
-fn apply_fixes(run: &Run, mode: FixMode) -> (usize, bool) {
+fn apply_fixes(sources: &SourceMap, diagnostics: &[Diagnostic], mode: FixMode) -> (usize, bool) {
     let mut applied = 0;
     let mut problems = false;
-    for plan in fixer::plan(&run.sources, &run.diagnostics, mode) {
+    for plan in fixer::plan(sources, diagnostics, mode) {
         if let Some(lints) = &plan.broken {
             eprintln!("error: the fixes of {lints} would leave {} unparsable; the file was not changed", plan.display);
             problems = true;
@@ -415,6 +425,36 @@ fn apply_fixes(run: &Run, mode: FixMode) -> (usize, bool) {
         }
     }
     (applied, problems)
+}
+
+/// `--add-suppressions`: one `// taskcheck: allow(..) -- existing finding` line above
+/// each line that has findings, indented like it.
+fn add_suppressions(run: &Run) -> (usize, bool) {
+    use std::collections::BTreeMap;
+    use taskcheck_core::{Applicability, Edit, Fix};
+    let mut lines: BTreeMap<(taskcheck_core::FileId, usize), Vec<&'static str>> = BTreeMap::new();
+    for d in run.diagnostics.iter().filter(|d| !d.is_input_error()) {
+        let lints = lines.entry((d.primary.span.file, d.primary.span.lo.line)).or_default();
+        if !lints.contains(&d.lint) {
+            lints.push(d.lint);
+        }
+    }
+    let synthetic: Vec<Diagnostic> = lines
+        .into_iter()
+        .map(|((file, line), lints)| {
+            let src = run.sources.get(file);
+            let start = src.line_start(line);
+            let indent: String = src.line_text(line).chars().take_while(|c| c.is_whitespace()).collect();
+            let span = src.span(start, start);
+            let comment = format!("{indent}// taskcheck: allow({}) -- existing finding\n", lints.join(", "));
+            Diagnostic::new(lints[0], "suppress", span, "").with_fix(Fix {
+                message: "suppress".into(),
+                applicability: Applicability::Safe,
+                edits: vec![Edit { span, replacement: comment }],
+            })
+        })
+        .collect();
+    apply_fixes(&run.sources, &synthetic, FixMode::Safe)
 }
 
 /// `--diff`: the fixes as a unified diff on stdout; exit 1 when there is one.

@@ -215,3 +215,22 @@ fn fix_on_stdin_prints_the_fixed_text() {
     );
     assert!(stderr.contains("0 warnings") && stderr.contains("fixed 2"), "{stderr}");
 }
+
+/// `--add-suppressions` adopts the tool on an existing codebase: every finding gets a
+/// suppression comment, nothing is reported afterwards, and a second run adds nothing.
+#[test]
+fn add_suppressions_is_idempotent() {
+    let tmp = example_copy();
+    let first = taskcheck(tmp.path(), &["--add-suppressions", "."]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stderr.contains("added 19 suppression comment(s)"), "{}", first.stderr);
+    assert!(first.stderr.contains("taskcheck: 0 warnings"), "{}", first.stderr);
+    let texts = rs_texts(tmp.path());
+    for (p, t) in &texts {
+        syn::parse_file(t).unwrap_or_else(|e| panic!("{} no longer parses: {e}", p.display()));
+    }
+    assert!(texts.values().any(|t| t.contains("    // taskcheck: allow(lost_cancel) -- existing finding\n")));
+    let second = taskcheck(tmp.path(), &["--add-suppressions", "."]);
+    assert!(second.stderr.contains("added 0 suppression comment(s)"), "{}", second.stderr);
+    assert_eq!(rs_texts(tmp.path()), texts);
+}
