@@ -105,6 +105,8 @@ enum MessageFormat {
     Json,
     /// GitHub Actions workflow annotations on stdout.
     Github,
+    /// SARIF 2.1.0 (GitHub code scanning) on stdout.
+    Sarif,
 }
 
 impl CheckArgs {
@@ -223,6 +225,20 @@ fn explain(name: &str) -> i32 {
     }
 }
 
+/// The generated lint reference (`docs/lints.md`, the target of each rule's help URI):
+/// every lint's `explain` page, one section each.
+pub fn reference_docs() -> String {
+    let mut out = String::from(
+        "# taskcheck lints\n\nGenerated from the lint sources (`taskcheck explain LINT` shows the same text); \
+         `cargo test` checks that this file is current (`TASKCHECK_BLESS=1 cargo test --test cli` rewrites it).\n",
+    );
+    for m in taskcheck_lints::all_metas() {
+        let page = explain_text(m).replace("\n### ", "\n#### ");
+        out.push_str(&format!("\n#{}\n", page.trim_end()));
+    }
+    out
+}
+
 /// The `explain` page of a lint.
 pub fn explain_text(m: &LintMeta) -> String {
     let groups: Vec<&str> = m.group_names().collect();
@@ -304,6 +320,9 @@ fn report(
         MessageFormat::Human => taskcheck_render::human::render(&run.sources, &run.diagnostics, false),
         MessageFormat::Short => taskcheck_render::short::render(run),
         MessageFormat::Github => taskcheck_render::short::render_github(run),
+        MessageFormat::Sarif => {
+            taskcheck_render::sarif::render(run, &taskcheck_lints::all_metas(), env!("CARGO_PKG_VERSION"))
+        }
         MessageFormat::Json => {
             format!("{}{}\n", taskcheck_render::json::render_run(run), taskcheck_render::json::build_finished(success))
         }

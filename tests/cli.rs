@@ -373,3 +373,19 @@ fn cargo_taskcheck_behaves_like_taskcheck() {
     let by_hand = run(env!("CARGO_BIN_EXE_cargo-taskcheck"), root, &["--message-format", "json", EXAMPLE]);
     assert_eq!(by_hand.stdout, direct.stdout);
 }
+
+/// `docs/lints.md` is generated from the lint sources and must be current.
+#[test]
+fn the_lint_reference_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/lints.md");
+    let want = taskcheck::reference_docs();
+    if std::env::var_os("TASKCHECK_BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &want).unwrap();
+    }
+    let got = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(got == want, "docs/lints.md is stale: run `TASKCHECK_BLESS=1 cargo test --test cli`");
+    for m in taskcheck_lints::all_metas() {
+        assert!(got.contains(&format!("\n## {}\n", m.name)), "no section for {}", m.name);
+    }
+}

@@ -1,8 +1,9 @@
 //! taskcheck's output formats: human (rustc style, via codespan-reporting), cargo's JSON
-//! message stream, one-line `short`, and GitHub workflow annotations.
+//! message stream, SARIF 2.1.0, one-line `short`, and GitHub workflow annotations.
 
 pub mod human;
 pub mod json;
+pub mod sarif;
 pub mod short;
 
 /// Re-exported so callers can build a `StandardStream` or buffer without their own dependency.
