@@ -3,8 +3,10 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+mod cargo;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use taskcheck_core::engine::{self, Options, Run};
@@ -89,6 +91,15 @@ struct CheckArgs {
     /// finding"), to adopt taskcheck on an existing codebase. Running it twice adds nothing.
     #[arg(long, conflicts_with_all = ["fix", "diff"])]
     add_suppressions: bool,
+    /// cargo mode: lint this package of the workspace (repeatable).
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    package: Vec<String>,
+    /// cargo mode: lint every member of the workspace.
+    #[arg(long)]
+    workspace: bool,
+    /// cargo mode: the `Cargo.toml` to start from (default: the one around the current directory).
+    #[arg(long, value_name = "PATH")]
+    manifest_path: Option<PathBuf>,
     /// Read one file from stdin, linted as if it were at this path (for editors and
     /// pre-commit). With `--fix`, the fixed text is printed on stdout.
     #[arg(long, value_name = "PATH", conflicts_with = "paths")]
@@ -168,6 +179,8 @@ pub fn lint_sources(files: &[(PathBuf, String)], flags: &[LevelFlag], settings: 
 
 /// Runs the command line; returns the exit code.
 pub fn main_with_args(args: Vec<OsString>) -> i32 {
+    // `cargo-taskcheck` names itself `cargo taskcheck`: it lints the cargo workspace.
+    let invoked_by_cargo = args.first().is_some_and(|a| a == "cargo taskcheck");
     let matches = match Cli::command().try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
@@ -182,10 +195,12 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
             return EXIT_ERROR;
         }
     };
+    let cargo_mode =
+        invoked_by_cargo || !cli.check.package.is_empty() || cli.check.workspace || cli.check.manifest_path.is_some();
     match cli.command {
         Some(Command::Rules) => rules(),
         Some(Command::Explain { lint }) => explain(&lint),
-        None => check(cli.check, level_flags(&matches)),
+        None => check(cli.check, level_flags(&matches), cargo_mode),
     }
 }
 
@@ -256,9 +271,30 @@ pub fn explain_text(m: &LintMeta) -> String {
 /// Rounds of fix-then-relint (a fix can enable another).
 const FIX_ROUNDS: usize = 4;
 
-fn check(args: CheckArgs, flags: Vec<LevelFlag>) -> i32 {
+fn check(args: CheckArgs, flags: Vec<LevelFlag>, cargo_mode: bool) -> i32 {
     let start = Instant::now();
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let paths = if cargo_mode {
+        if !args.paths.is_empty() {
+            eprintln!("error: `cargo taskcheck` lints the workspace's packages (select them with `-p`); to lint particular paths, run `taskcheck PATH`");
+            return EXIT_ERROR;
+        }
+        let sel = cargo::Selection {
+            packages: args.package.clone(),
+            workspace: args.workspace,
+            manifest_path: args.manifest_path.clone(),
+        };
+        match cargo::paths(&sel, Path::new(".")) {
+            Ok(paths) => paths,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
+        }
+    } else if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
     let opts = Options { jobs: args.jobs, ..Options::default() };
     if let Some(name) = args.stdin_filename.clone() {
         return check_stdin(&args, &flags, name, start);

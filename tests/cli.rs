@@ -355,23 +355,35 @@ fn output_does_not_depend_on_the_thread_count() {
 }
 
 #[test]
-fn cargo_taskcheck_behaves_like_taskcheck() {
+fn cargo_taskcheck_lints_the_package_around_it() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for args in [&["--color", "never", "--quiet", EXAMPLE][..], &["--message-format", "json", EXAMPLE][..]] {
-        let direct = taskcheck(args);
-        // cargo runs `cargo-taskcheck taskcheck ARGS`.
+    let example = root.join(EXAMPLE);
+    for args in [&["--color", "never", "--quiet"][..], &["--message-format", "json"][..]] {
+        // cargo runs `cargo-taskcheck taskcheck ARGS`; the example is its own package.
         let mut cargo_args = vec!["taskcheck"];
         cargo_args.extend_from_slice(args);
-        let via_cargo = run(env!("CARGO_BIN_EXE_cargo-taskcheck"), root, &cargo_args);
+        let via_cargo = run(env!("CARGO_BIN_EXE_cargo-taskcheck"), &example, &cargo_args);
+        let mut direct_args = args.to_vec();
+        direct_args.push("src");
+        let direct = run(env!("CARGO_BIN_EXE_taskcheck"), &example, &direct_args);
         assert_eq!(via_cargo.code, direct.code, "{args:?}");
         assert_eq!(via_cargo.stdout, direct.stdout, "{args:?}");
         assert_eq!(via_cargo.stderr, direct.stderr, "{args:?}");
         assert!(!direct.stdout.is_empty() || !direct.stderr.is_empty());
     }
-    // Without the `taskcheck` word too (running the binary by hand).
-    let direct = taskcheck(&["--message-format", "json", EXAMPLE]);
-    let by_hand = run(env!("CARGO_BIN_EXE_cargo-taskcheck"), root, &["--message-format", "json", EXAMPLE]);
-    assert_eq!(by_hand.stdout, direct.stdout);
+    // `--manifest-path` from elsewhere, and without the `taskcheck` word (run by hand).
+    let manifest = example.join("Cargo.toml");
+    let by_path = run(
+        env!("CARGO_BIN_EXE_cargo-taskcheck"),
+        root,
+        &["--message-format", "json", "--manifest-path", manifest.to_str().unwrap()],
+    );
+    let direct = taskcheck(&["--message-format", "json", "examples/leaky-service/src"]);
+    assert_eq!(by_path.stdout, direct.stdout);
+    // Paths belong to plain `taskcheck`.
+    let with_path = run(env!("CARGO_BIN_EXE_cargo-taskcheck"), &example, &["taskcheck", "src"]);
+    assert_eq!(with_path.code, 2);
+    assert!(with_path.stderr.contains("run `taskcheck PATH`"), "{}", with_path.stderr);
 }
 
 /// `docs/lints.md` is generated from the lint sources and must be current.
