@@ -119,3 +119,30 @@ fn outside_a_cargo_project_it_says_what_to_do() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("no cargo project here") && out.stderr.contains("`taskcheck PATH`"), "{}", out.stderr);
 }
+
+/// What rust-analyzer's `check.overrideCommand` reads: cargo message JSON whose
+/// `file_name`s are relative to the workspace root it runs in, closed by
+/// `build-finished`.
+#[test]
+fn rust_analyzer_can_map_the_json_stream() {
+    let ws = workspace();
+    let out = cargo_taskcheck(ws.path(), &["--message-format=json"]);
+    let lines: Vec<serde_json::Value> =
+        out.stdout.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    let (last, messages) = lines.split_last().unwrap();
+    assert_eq!(last["reason"], "build-finished");
+    assert_eq!(messages.len(), 4);
+    for m in messages {
+        assert_eq!(m["reason"], "compiler-message");
+        assert!(m["package_id"].is_string() && m["manifest_path"].is_string(), "{m}");
+        assert!(m["target"]["kind"].is_array() && m["target"]["src_path"].is_string(), "{m}");
+        let msg = &m["message"];
+        assert_eq!(msg["$message_type"], "diagnostic");
+        assert!(msg["rendered"].as_str().unwrap().contains("warning[spawn_without_cancel]"));
+        for span in msg["spans"].as_array().unwrap() {
+            let file = span["file_name"].as_str().unwrap();
+            assert!(Path::new(file).is_relative() && ws.path().join(file).is_file(), "{file}");
+            assert!(span["line_start"].as_u64().unwrap() >= 1 && span["column_start"].as_u64().unwrap() >= 1);
+        }
+    }
+}
