@@ -169,6 +169,95 @@ pub fn lint_paths(
     Ok(engine::run(&linter, paths, &levels, opts))
 }
 
+/// Why a configured run could not start or finish.
+#[derive(Debug)]
+pub enum RunError {
+    UnknownName(UnknownName),
+    Config(taskcheck_core::config::ConfigError),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::UnknownName(e) => write!(f, "{e}"),
+            RunError::Config(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Every name a config's `[lints]` may use: lints, groups, `all`.
+fn config_names() -> Vec<&'static str> {
+    taskcheck_lints::all_metas()
+        .iter()
+        .map(|m| m.name)
+        .chain(taskcheck_core::lint::GROUP_NAMES.iter().copied())
+        .collect()
+}
+
+/// Lints `paths` with the config files that govern each file (discovered upwards from
+/// it; a nested config overrides its parents) under the command-line `flags`.
+pub fn lint_paths_configured(paths: &[PathBuf], flags: &[LevelFlag], opts: &Options) -> Result<Run, RunError> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use taskcheck_core::config::{self, Configs};
+    use taskcheck_core::engine::PerFile;
+
+    let metas = taskcheck_lints::all_metas();
+    let cli_levels = Levels::resolve(&metas, flags).map_err(RunError::UnknownName)?;
+    let configs = Arc::new(Configs::new(config_names()));
+    // The inputs' own configs are checked before anything runs.
+    for p in paths {
+        let dir = if p.is_dir() { p.as_path() } else { p.parent().unwrap_or(Path::new(".")) };
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        configs.chain(dir).map_err(RunError::Config)?;
+    }
+    let errors: Arc<Mutex<Vec<config::ConfigError>>> = Arc::default();
+    let chain_of = {
+        let (configs, errors) = (configs.clone(), errors.clone());
+        move |file: &Path| match configs.for_file(file) {
+            Ok(c) => c,
+            Err(e) => {
+                errors.lock().expect("not poisoned").push(e);
+                Vec::new()
+            }
+        }
+    };
+    let chain_of = Arc::new(chain_of);
+    let cache: Arc<Mutex<HashMap<PathBuf, Arc<Levels>>>> = Arc::default();
+    let file_levels = {
+        let (chain_of, flags, metas, cache) = (chain_of.clone(), flags.to_vec(), metas.clone(), cache.clone());
+        let fallback = Arc::new(cli_levels.clone());
+        PerFile(Arc::new(move |file: &Path| {
+            let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+            if let Some(l) = cache.lock().expect("not poisoned").get(&dir) {
+                return l.clone();
+            }
+            // Config levels first, then the command line: flags override config.
+            let mut all = config::level_flags(&chain_of(file));
+            all.extend(flags.iter().cloned());
+            let levels = Levels::resolve(&metas, &all).map(Arc::new).unwrap_or_else(|_| fallback.clone());
+            cache.lock().expect("not poisoned").insert(dir, levels.clone());
+            levels
+        }))
+    };
+    let exclude = {
+        let chain_of = chain_of.clone();
+        PerFile(Arc::new(move |file: &Path| config::is_excluded(&chain_of(file), file)))
+    };
+    let settings_for = {
+        let chain_of = chain_of.clone();
+        PerFile(Arc::new(move |file: &Path| config::settings(&chain_of(file))))
+    };
+    let opts = Options { file_levels: Some(file_levels), exclude: Some(exclude), ..opts.clone() };
+    // Every lint runs; each file's levels decide what is reported.
+    let linter = Linter::new(Settings::default(), |_| true).with_settings_for(settings_for);
+    let run = engine::run(&linter, paths, &cli_levels, &opts);
+    if let Some(e) = errors.lock().expect("not poisoned").first() {
+        return Err(RunError::Config(e.clone()));
+    }
+    Ok(run)
+}
+
 /// Lints in-memory files as one crate (stdin input, re-linting fixed text).
 pub fn lint_sources(files: &[(PathBuf, String)], flags: &[LevelFlag], settings: Settings) -> Result<Run, UnknownName> {
     let metas = taskcheck_lints::all_metas();
@@ -299,7 +388,7 @@ fn check(args: CheckArgs, flags: Vec<LevelFlag>, cargo_mode: bool) -> i32 {
     if let Some(name) = args.stdin_filename.clone() {
         return check_stdin(&args, &flags, name, start);
     }
-    let lint = || lint_paths(&paths, &flags, Settings::default(), &opts);
+    let lint = || lint_paths_configured(&paths, &flags, &opts);
     let mut run = match lint() {
         Ok(run) => run,
         Err(e) => {
@@ -417,7 +506,18 @@ fn check_stdin(args: &CheckArgs, flags: &[LevelFlag], name: PathBuf, start: Inst
         eprintln!("error[io]: cannot read stdin for {}: {e}", name.display());
         return EXIT_ERROR;
     }
-    let lint = |text: &str| lint_sources(&[(name.clone(), text.to_string())], flags, Settings::default());
+    // Config and suppressions are resolved for NAME, as if the file were there.
+    let chain = match taskcheck_core::config::Configs::new(config_names()).for_file(&name) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let mut all_flags = taskcheck_core::config::level_flags(&chain);
+    all_flags.extend(flags.iter().cloned());
+    let settings = taskcheck_core::config::settings(&chain);
+    let lint = |text: &str| lint_sources(&[(name.clone(), text.to_string())], &all_flags, settings.clone());
     let mut run = match lint(&text) {
         Ok(run) => run,
         Err(e) => {

@@ -24,7 +24,7 @@ mod unbounded_channel;
 mod unbounded_static_map;
 mod unused_suppression;
 
-use taskcheck_core::engine::{Analyzer, Crate, FileUnit};
+use taskcheck_core::engine::{Analyzer, Crate, FileUnit, PerFile};
 use taskcheck_core::{Diagnostic, LintMeta, Settings};
 
 use analysis::facts::FileFacts;
@@ -101,6 +101,8 @@ pub struct Linter {
     lints: Vec<&'static dyn Lint>,
     settings: Settings,
     extra_words: Vec<String>,
+    /// Settings that vary by directory (config files); `None`: `settings` everywhere.
+    settings_for: Option<PerFile<Settings>>,
 }
 
 impl Linter {
@@ -110,7 +112,15 @@ impl Linter {
             lints: LINTS.iter().copied().filter(|l| enabled(l.meta())).collect(),
             extra_words: settings.extra_cancel_words(),
             settings,
+            settings_for: None,
         }
+    }
+
+    /// Settings per file (config files): extraction uses the file's, the crate join the
+    /// crate root's.
+    pub fn with_settings_for(mut self, f: PerFile<Settings>) -> Self {
+        self.settings_for = Some(f);
+        self
     }
 }
 
@@ -128,7 +138,9 @@ impl Analyzer for Linter {
     type Facts = FileFacts;
 
     fn analyze_file(&self, file: &FileUnit<'_>, ast: &syn::File) -> FileFacts {
-        let mut facts = analysis::facts::extract(file.source, file.rel_path, ast, &self.extra_words);
+        let words = self.settings_for.as_ref().map(|f| (f.0)(&file.source.path).extra_cancel_words());
+        let mut facts =
+            analysis::facts::extract(file.source, file.rel_path, ast, words.as_deref().unwrap_or(&self.extra_words));
         // A cargo-fuzz crate (`fuzz/Cargo.toml`) is harness code, like `benches/`.
         if file.crate_root.and_then(|r| r.file_name()).is_some_and(|n| n == "fuzz") {
             facts.is_test_file = true;
@@ -142,12 +154,22 @@ impl Analyzer for Linter {
         }
         let files = krate.files.iter().map(|(u, f)| (u, *f)).collect();
         let index = CrateIndex::new(files);
+        // The crate's settings: those of its root (or of its first file).
+        let anchor = krate
+            .root
+            .map(|r| r.join("Cargo.toml"))
+            .or_else(|| krate.files.first().map(|(u, _)| u.source.path.clone()));
+        let crate_settings = match (&self.settings_for, anchor) {
+            (Some(f), Some(a)) => (f.0)(&a),
+            _ => self.settings.clone(),
+        };
+        let settings = &crate_settings;
         let tasks = analysis::tasks::analyze(
             &index,
-            TaskOptions { lint_tests: self.settings.lint_tests, strict_async_loops: self.settings.strict_async_loops },
+            TaskOptions { lint_tests: settings.lint_tests, strict_async_loops: settings.strict_async_loops },
         );
         let enabled: Vec<&'static str> = self.lints.iter().map(|l| l.meta().name).collect();
-        let cx = CrateContext { index: &index, tasks: &tasks, settings: &self.settings, enabled: &enabled };
+        let cx = CrateContext { index: &index, tasks: &tasks, settings, enabled: &enabled };
         let mut out = Vec::new();
         for lint in &self.lints {
             lint.check(&cx, &mut out);

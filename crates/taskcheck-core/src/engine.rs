@@ -42,6 +42,16 @@ pub struct Crate<'a, F> {
     pub files: Vec<(FileUnit<'a>, &'a F)>,
 }
 
+/// A per-file hook (levels from config files, excluded files).
+#[derive(Clone)]
+pub struct PerFile<T>(pub Arc<dyn Fn(&Path) -> T + Send + Sync>);
+
+impl<T> std::fmt::Debug for PerFile<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PerFile(..)")
+    }
+}
+
 /// Engine options.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -55,11 +65,23 @@ pub struct Options {
     /// Files nested deeper than this (brackets, prefix operators) are skipped with a
     /// diagnostic instead of risking the parser's stack.
     pub max_nesting: usize,
+    /// Levels for a file when they vary per directory (config files); `None`: the run's
+    /// levels everywhere.
+    pub file_levels: Option<PerFile<Arc<Levels>>>,
+    /// Files the walk skips (config `exclude`); explicitly named files are still linted.
+    pub exclude: Option<PerFile<bool>>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { jobs: None, package_context: true, max_file_size: 16 * 1024 * 1024, max_nesting: 256 }
+        Options {
+            jobs: None,
+            package_context: true,
+            max_file_size: 16 * 1024 * 1024,
+            max_nesting: 256,
+            file_levels: None,
+            exclude: None,
+        }
     }
 }
 
@@ -143,7 +165,7 @@ fn collect(paths: &[PathBuf], opts: &Options) -> Vec<Candidate> {
             );
             continue;
         }
-        for c in walk(input, true, &mut roots) {
+        for c in walk(input, true, &mut roots, opts) {
             add(&mut found, c);
         }
         if opts.package_context {
@@ -151,7 +173,7 @@ fn collect(paths: &[PathBuf], opts: &Options) -> Vec<Candidate> {
             // when only part of it is given; findings stay limited to the inputs.
             let start = if input.is_dir() { Some(input.as_path()) } else { input.parent() };
             if let Some(root) = start.and_then(|s| roots.root_of_dir(s)) {
-                for c in walk(&root, false, &mut roots) {
+                for c in walk(&root, false, &mut roots, opts) {
                     add(&mut found, c);
                 }
             }
@@ -160,7 +182,7 @@ fn collect(paths: &[PathBuf], opts: &Options) -> Vec<Candidate> {
     found.into_values().collect()
 }
 
-fn walk(input: &Path, reported: bool, roots: &mut RootCache) -> Vec<Candidate> {
+fn walk(input: &Path, reported: bool, roots: &mut RootCache, opts: &Options) -> Vec<Candidate> {
     let mut out = Vec::new();
     let walker = ignore::WalkBuilder::new(input)
         .hidden(true)
@@ -174,7 +196,9 @@ fn walk(input: &Path, reported: bool, roots: &mut RootCache) -> Vec<Candidate> {
             Ok(e) => {
                 let is_dir = e.file_type().is_some_and(|t| t.is_dir());
                 // An explicitly named file is linted whatever its extension.
-                let wanted = !is_dir && (e.depth() == 0 || e.path().extension().is_some_and(|x| x == "rs"));
+                let excluded = e.depth() > 0 && opts.exclude.as_ref().is_some_and(|x| (x.0)(e.path()));
+                let wanted =
+                    !is_dir && !excluded && (e.depth() == 0 || e.path().extension().is_some_and(|x| x == "rs"));
                 if wanted {
                     let path = e.path().to_path_buf();
                     let crate_root = path.parent().and_then(|p| roots.root_of_dir(p));
@@ -519,7 +543,9 @@ fn finish<A: Analyzer>(analyzer: &A, prepared: Vec<Prepared>, levels: &Levels, o
         if !reported[d.primary.span.file.0 as usize] {
             continue;
         }
-        match levels.get(d.lint) {
+        let file_levels =
+            opts.file_levels.as_ref().map(|f| (f.0)(&prepared[d.primary.span.file.0 as usize].source.path));
+        match file_levels.as_deref().unwrap_or(levels).get(d.lint) {
             Some((Level::Allow, _)) | None => {}
             Some((level, source)) => {
                 diagnostics.push(Diagnostic { level: *level, level_source: source.clone(), ..d });

@@ -10,14 +10,25 @@ use crate::lint::{LintMeta, GROUP_NAMES};
 pub struct LevelFlag {
     pub level: Level,
     pub name: String,
+    /// The config file it comes from (`None`: the command line).
+    pub origin: Option<String>,
 }
 
 impl LevelFlag {
     pub fn new(level: Level, name: impl Into<String>) -> Self {
-        LevelFlag { level, name: name.into() }
+        LevelFlag { level, name: name.into(), origin: None }
+    }
+
+    /// The same flag, set in a config file.
+    pub fn from_config(mut self, path: &std::path::Path) -> Self {
+        self.origin = Some(path.display().to_string());
+        self
     }
 
     fn spelled(&self) -> String {
+        if let Some(origin) = &self.origin {
+            return format!("{} = \"{}\" in {origin}", self.name, self.level.as_str());
+        }
         let f = match self.level {
             Level::Allow => "-A",
             Level::Warn => "-W",
