@@ -288,7 +288,7 @@ mod tests {
         assert_eq!((c.lints[0].name.as_str(), c.lints[1].name.as_str()), ("pedantic", "spawn_without_cancel"));
         assert_eq!(c.lints[1].level, Level::Deny);
         assert_eq!((c.lint_tests, c.channel_capacity_max), (Some(true), Some(64)));
-        assert!(is_excluded(&[c.clone()], &dir.path().join("gen/a.rs")));
+        assert!(is_excluded(std::slice::from_ref(&c), &dir.path().join("gen/a.rs")));
         assert!(!is_excluded(&[c], &dir.path().join("src/a.rs")));
     }
 
