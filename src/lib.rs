@@ -45,6 +45,8 @@ enum Command {
         /// The lint name, e.g. `spawn_without_cancel`.
         lint: String,
     },
+    /// Run the language server on stdin/stdout (live findings and quick fixes in editors).
+    Lsp,
 }
 
 #[derive(clap::Args, Debug)]
@@ -289,7 +291,37 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
     match cli.command {
         Some(Command::Rules) => rules(),
         Some(Command::Explain { lint }) => explain(&lint),
+        Some(Command::Lsp) => lsp(),
         None => check(cli.check, level_flags(&matches), cargo_mode),
+    }
+}
+
+/// `taskcheck lsp`: the language server, with the same config files as the command line
+/// (read again on every lint, so edits to them apply at once).
+fn lsp() -> i32 {
+    use std::sync::Arc;
+    use taskcheck_core::config::{self, Configs};
+    let chain = |file: &Path| Configs::new(config_names()).for_file(file).unwrap_or_default();
+    let settings_for = taskcheck_core::engine::PerFile(Arc::new(move |file: &Path| config::settings(&chain(file))));
+    let host = taskcheck_lsp::Host {
+        analyzer: Linter::new(Settings::default(), |_| true).with_settings_for(settings_for),
+        levels_for: Box::new(|file, client| {
+            let metas = taskcheck_lints::all_metas();
+            let mut flags = config::level_flags(&Configs::new(config_names()).for_file(file).unwrap_or_default());
+            flags.extend(client.iter().cloned());
+            Arc::new(
+                Levels::resolve(&metas, &flags)
+                    .unwrap_or_else(|_| Levels::resolve(&metas, &[]).expect("defaults resolve")),
+            )
+        }),
+        doc_url: Box::new(|lint| taskcheck_lints::find(lint).map(|m| m.doc_url()).unwrap_or_default()),
+    };
+    match taskcheck_lsp::serve_stdio(host) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: language server: {e}");
+            EXIT_ERROR
+        }
     }
 }
 

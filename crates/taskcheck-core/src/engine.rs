@@ -482,6 +482,70 @@ fn analyze_one<A: Analyzer>(
     }
 }
 
+// ---- incremental use (the language server keeps per-file facts and re-joins) ----
+
+/// The cargo package root (nearest directory with a `Cargo.toml`) of a file.
+pub fn crate_root_of(file: &Path) -> Option<PathBuf> {
+    RootCache::default().root_of_dir(file.parent()?)
+}
+
+/// The Rust files under `paths` as the walk finds them (gitignore, hidden and `target/`
+/// skipped), with their crate roots.
+pub fn rust_files(paths: &[PathBuf], opts: &Options) -> Vec<(PathBuf, Option<PathBuf>)> {
+    collect(paths, &Options { package_context: false, ..opts.clone() })
+        .into_iter()
+        .filter(|c| c.walk_error.is_none())
+        .map(|c| (c.path, c.crate_root))
+        .collect()
+}
+
+/// Extracts one file's facts from its text: `(facts, input errors)`. Parse errors come
+/// back as diagnostics, never as a panic.
+pub fn file_facts<A: Analyzer>(
+    analyzer: &A,
+    source: Arc<SourceFile>,
+    crate_root: Option<&Path>,
+    opts: &Options,
+) -> (Option<A::Facts>, Vec<Diagnostic>) {
+    let p = Prepared {
+        crate_root: crate_root.map(Path::to_path_buf),
+        source,
+        reported: true,
+        text_ok: true,
+        errors: vec![],
+    };
+    let rel = rel_path(&p.source, p.crate_root.as_deref());
+    with_pool(&Options { jobs: Some(1), ..opts.clone() }, || analyze_one(analyzer, &p, &rel, opts.max_nesting))
+}
+
+/// Joins one crate's cached facts and applies `levels`: the findings in its files.
+pub fn join_crate<A: Analyzer>(
+    analyzer: &A,
+    root: Option<&Path>,
+    files: &[(Arc<SourceFile>, &A::Facts)],
+    levels: &dyn Fn(&Path) -> Arc<Levels>,
+) -> Vec<Diagnostic> {
+    let rels: Vec<String> = files.iter().map(|(s, _)| rel_path(s, root)).collect();
+    let units: Vec<(FileUnit<'_>, &A::Facts)> = files
+        .iter()
+        .zip(&rels)
+        .map(|((s, f), rel)| (FileUnit { source: s, crate_root: root, rel_path: rel }, *f))
+        .collect();
+    let krate = Crate { root, files: units };
+    let found = with_pool(&Options::default(), || check_crate_guarded(analyzer, &krate));
+    let mut out = Vec::new();
+    for d in found {
+        let Some((src, _)) = files.iter().find(|(s, _)| s.id == d.primary.span.file) else { continue };
+        let lv = levels(&src.path);
+        if let Some((level, source)) = lv.get(d.lint).filter(|(l, _)| *l != Level::Allow) {
+            out.push(Diagnostic { level: *level, level_source: source.clone(), ..d });
+        }
+    }
+    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out.dedup();
+    out
+}
+
 /// Runs the crate-wide join; a panic in it becomes one internal-error diagnostic on the
 /// crate's first file instead of ending the whole run.
 fn check_crate_guarded<A: Analyzer>(analyzer: &A, krate: &Crate<'_, A::Facts>) -> Vec<Diagnostic> {
