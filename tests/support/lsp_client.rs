@@ -142,6 +142,10 @@ impl Client {
         );
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn shutdown(mut self) -> i32 {
         let id = self.request("shutdown", json!(null));
         self.response(id);

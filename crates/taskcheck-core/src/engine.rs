@@ -344,12 +344,16 @@ fn lint_candidates<A: Analyzer>(analyzer: &A, candidates: Vec<Candidate>, levels
     finish(analyzer, prepared, levels, opts)
 }
 
+/// Stack size of the threads that parse and analyze: the parser and visitors recurse
+/// once per nesting level.
+pub const WORKER_STACK: usize = 64 * 1024 * 1024;
+
 /// Runs a whole lint run on one pool (all parallel steps below use it).
 fn with_pool<T: Send>(opts: &Options, f: impl FnOnce() -> T + Send) -> T {
     // Big stacks: the parser and visitors recurse once per nesting level.
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.unwrap_or(0))
-        .stack_size(64 * 1024 * 1024)
+        .stack_size(WORKER_STACK)
         .thread_name(|i| format!("taskcheck-{i}"))
         .build();
     match pool {
@@ -500,7 +504,8 @@ pub fn rust_files(paths: &[PathBuf], opts: &Options) -> Vec<(PathBuf, Option<Pat
 }
 
 /// Extracts one file's facts from its text: `(facts, input errors)`. Parse errors come
-/// back as diagnostics, never as a panic.
+/// back as diagnostics, never as a panic. Runs on the calling thread, which needs a big
+/// stack for deeply nested code (the engine's workers have 64 MiB; see [`WORKER_STACK`]).
 pub fn file_facts<A: Analyzer>(
     analyzer: &A,
     source: Arc<SourceFile>,
@@ -515,7 +520,7 @@ pub fn file_facts<A: Analyzer>(
         errors: vec![],
     };
     let rel = rel_path(&p.source, p.crate_root.as_deref());
-    with_pool(&Options { jobs: Some(1), ..opts.clone() }, || analyze_one(analyzer, &p, &rel, opts.max_nesting))
+    analyze_one(analyzer, &p, &rel, opts.max_nesting)
 }
 
 /// Joins one crate's cached facts and applies `levels`: the findings in its files.
@@ -532,7 +537,7 @@ pub fn join_crate<A: Analyzer>(
         .map(|((s, f), rel)| (FileUnit { source: s, crate_root: root, rel_path: rel }, *f))
         .collect();
     let krate = Crate { root, files: units };
-    let found = with_pool(&Options::default(), || check_crate_guarded(analyzer, &krate));
+    let found = check_crate_guarded(analyzer, &krate);
     let mut out = Vec::new();
     for d in found {
         let Some((src, _)) = files.iter().find(|(s, _)| s.id == d.primary.span.file) else { continue };

@@ -19,11 +19,12 @@ use taskcheck_core::fix::{self, FixMode};
 use taskcheck_core::levels::{LevelFlag, Levels};
 use taskcheck_core::{Applicability, Diagnostic, FileId, Level, SourceFile, SourceMap, Span};
 
-/// How long a burst of edits may go on before the buffer is linted.
-const DEBOUNCE: Duration = Duration::from_millis(30);
+/// How long the server waits after the last edit of a burst before it lints (edits
+/// arriving closer together than this are linted once).
+const DEBOUNCE: Duration = Duration::from_millis(8);
 
 /// Levels for a file, given the client's overrides.
-pub type LevelsFor = Box<dyn Fn(&Path, &[LevelFlag]) -> Arc<Levels>>;
+pub type LevelsFor = Box<dyn Fn(&Path, &[LevelFlag]) -> Arc<Levels> + Send>;
 
 /// What the host (the `taskcheck` binary) provides.
 pub struct Host<A: Analyzer> {
@@ -31,13 +32,19 @@ pub struct Host<A: Analyzer> {
     /// Levels for a file: its config files, then the client's overrides.
     pub levels_for: LevelsFor,
     /// The documentation URL of a lint.
-    pub doc_url: Box<dyn Fn(&str) -> String>,
+    pub doc_url: Box<dyn Fn(&str) -> String + Send>,
 }
 
 /// Runs the server on stdin/stdout until the client says `exit`.
-pub fn serve_stdio<A: Analyzer>(host: Host<A>) -> std::io::Result<()> {
+pub fn serve_stdio<A: Analyzer + Send + 'static>(host: Host<A>) -> std::io::Result<()> {
     let (connection, io_threads) = transport::stdio();
-    let result = Server::new(host, connection).run();
+    // Parsing recurses once per nesting level: the server runs on a thread with the
+    // engine workers' stack size.
+    let server = std::thread::Builder::new()
+        .name("taskcheck-lsp".into())
+        .stack_size(engine::WORKER_STACK)
+        .spawn(move || Server::new(host, connection).run())?;
+    let result = server.join().unwrap_or_else(|_| Err(std::io::Error::other("the server thread panicked")));
     io_threads.join();
     result
 }
@@ -179,6 +186,29 @@ impl<A: Analyzer> Server<A> {
         }
         roots.dedup();
         self.workspace = roots;
+        let dynamic = params
+            .capabilities
+            .workspace
+            .and_then(|w| w.did_change_watched_files)
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        if dynamic {
+            // Rust files (cross-file facts) and config files (levels, settings).
+            let watchers: Vec<Value> = ["**/*.rs", "**/taskcheck.toml", "**/.taskcheck.toml", "**/Cargo.toml"]
+                .iter()
+                .map(|g| json!({ "globPattern": g }))
+                .collect();
+            let register = Request::new(
+                lsp_server::RequestId::from("taskcheck/watch".to_string()),
+                "client/registerCapability".into(),
+                json!({ "registrations": [{
+                    "id": "taskcheck-watch",
+                    "method": "workspace/didChangeWatchedFiles",
+                    "registerOptions": { "watchers": watchers },
+                }] }),
+            );
+            let _ = self.conn.sender.send(Message::Request(register));
+        }
         self.index_workspace();
 
         loop {

@@ -46,34 +46,68 @@ pub fn parse(src: &SourceFile) -> Vec<Suppression> {
     out
 }
 
-/// Line ranges of items (attributes included) and the line of their keyword: a
-/// suppression on the line above an item covers all of it.
+/// Line ranges of items (attributes included): a suppression on the line above an item
+/// covers all of it.
 pub fn item_ranges(ast: &syn::File) -> Vec<(usize, usize)> {
+    // `Spanned::span()` of a whole item re-tokenizes it; the first attribute (or
+    // keyword) and the closing brace give the same lines for the common items.
+    fn lines(attrs: &[syn::Attribute], start: proc_macro2::Span, end: proc_macro2::Span) -> (usize, usize) {
+        let start = attrs.first().map_or(start, |a| a.pound_token.span);
+        (start.start().line, end.end().line)
+    }
+    fn fn_lines(attrs: &[syn::Attribute], sig: &syn::Signature, block: &syn::Block) -> (usize, usize) {
+        lines(attrs, sig.fn_token.span, block.brace_token.span.close())
+    }
     fn walk(items: &[syn::Item], out: &mut Vec<(usize, usize)>) {
         for item in items {
-            let span = item.span();
-            out.push((span.start().line, span.end().line));
             match item {
+                syn::Item::Fn(f) => {
+                    let (lo, hi) = fn_lines(&f.attrs, &f.sig, &f.block);
+                    out.push((with_vis(lo, &f.vis, &f.attrs), hi));
+                }
                 syn::Item::Mod(m) => {
+                    out.push(item_lines(item));
                     if let Some((_, inner)) = &m.content {
                         walk(inner, out);
                     }
                 }
                 syn::Item::Impl(i) => {
+                    out.push(lines(&i.attrs, i.impl_token.span, i.brace_token.span.close()));
                     for it in &i.items {
-                        let s = it.span();
-                        out.push((s.start().line, s.end().line));
+                        match it {
+                            syn::ImplItem::Fn(f) => {
+                                let (lo, hi) = fn_lines(&f.attrs, &f.sig, &f.block);
+                                out.push((with_vis(lo, &f.vis, &f.attrs), hi));
+                            }
+                            other => {
+                                let s = other.span();
+                                out.push((s.start().line, s.end().line));
+                            }
+                        }
                     }
                 }
                 syn::Item::Trait(t) => {
+                    out.push(lines(&t.attrs, t.trait_token.span, t.brace_token.span.close()));
                     for it in &t.items {
                         let s = it.span();
                         out.push((s.start().line, s.end().line));
                     }
                 }
-                _ => {}
+                _ => out.push(item_lines(item)),
             }
         }
+    }
+    /// A `pub fn` without attributes starts at `pub`, not at `fn`.
+    fn with_vis(lo: usize, vis: &syn::Visibility, attrs: &[syn::Attribute]) -> usize {
+        match vis {
+            syn::Visibility::Inherited => lo,
+            _ if !attrs.is_empty() => lo,
+            v => v.span().start().line,
+        }
+    }
+    fn item_lines(item: &syn::Item) -> (usize, usize) {
+        let s = item.span();
+        (s.start().line, s.end().line)
     }
     let mut out = Vec::new();
     walk(&ast.items, &mut out);
