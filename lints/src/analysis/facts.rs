@@ -1550,7 +1550,7 @@ impl<'a> Extractor<'a> {
         for f in &st.fields {
             let syn::Member::Named(field) = &f.member else { continue };
             let mut idents = Vec::new();
-            collect_idents(quote::ToTokens::to_token_stream(&f.expr), &mut idents);
+            super::idents::idents(quote::ToTokens::to_token_stream(&f.expr), &mut idents);
             for ch in self.facts.channels.iter_mut().rev().filter(|c| c.owner == body) {
                 if ch.tx.as_ref().is_some_and(|t| idents.contains(t)) {
                     ch.tx_fields.push(field.to_string());
@@ -1649,16 +1649,6 @@ fn endpoint_of(e: &Expr) -> Option<Endpoint> {
     }
 }
 
-fn collect_idents(ts: proc_macro2::TokenStream, out: &mut Vec<String>) {
-    for t in ts {
-        match t {
-            proc_macro2::TokenTree::Ident(i) => out.push(i.to_string()),
-            proc_macro2::TokenTree::Group(g) => collect_idents(g.stream(), out),
-            _ => {}
-        }
-    }
-}
-
 /// A type's name for facts: its last path segment, or `()` for the unit type.
 fn type_name(t: &syn::Type) -> Option<String> {
     match t {
@@ -1751,7 +1741,7 @@ fn later_use(stmts: &[Stmt], name: &str) -> LaterUse {
             }
         }
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            if tokens_mention(m.tokens.clone(), self.name) {
+            if super::idents::mentions(m.tokens.clone(), &[self.name]) {
                 self.used = true;
             }
         }
@@ -1765,14 +1755,6 @@ fn later_use(stmts: &[Stmt], name: &str) -> LaterUse {
         (false, true) => LaterUse::Detached,
         (false, false) => LaterUse::Dropped,
     }
-}
-
-fn tokens_mention(tokens: proc_macro2::TokenStream, name: &str) -> bool {
-    tokens.into_iter().any(|tt| match tt {
-        proc_macro2::TokenTree::Ident(i) => i == name,
-        proc_macro2::TokenTree::Group(g) => tokens_mention(g.stream(), name),
-        _ => false,
-    })
 }
 
 /// Finds a cancellation source inside an expression.

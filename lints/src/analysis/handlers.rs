@@ -49,15 +49,7 @@ fn mentions_response(ret: &ReturnType) -> bool {
     if last_ident(ty).is_some_and(|(n, _)| n == "Result") {
         return true;
     }
-    contains_ident(ty.to_token_stream(), RESPONSES)
-}
-
-fn contains_ident(ts: proc_macro2::TokenStream, names: &[&str]) -> bool {
-    ts.into_iter().any(|t| match t {
-        proc_macro2::TokenTree::Ident(i) => names.iter().any(|n| i == n),
-        proc_macro2::TokenTree::Group(g) => contains_ident(g.stream(), names),
-        _ => false,
-    })
+    super::idents::mentions(ty.to_token_stream(), RESPONSES)
 }
 
 /// tonic: `Request<T>` in, `Result<Response<..>, Status>` out.

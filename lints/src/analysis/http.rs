@@ -291,9 +291,7 @@ fn every_request_times_out(block: &syn::Block, client: &str) -> bool {
             }
         }
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            let mentions =
-                m.tokens.clone().into_iter().any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == self.client));
-            if mentions {
+            if super::idents::mentions(m.tokens.clone(), &[self.client]) {
                 self.other = true;
             }
         }

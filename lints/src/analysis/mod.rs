@@ -10,6 +10,7 @@ pub mod facts;
 pub mod guards;
 pub mod handlers;
 pub mod http;
+pub mod idents;
 pub mod index;
 pub mod paths;
 pub mod pools;

@@ -11,6 +11,7 @@ use syn::visit::{self, Visit};
 use syn::Expr;
 use taskcheck_core::{SourceFile, Span};
 
+use super::idents::idents;
 use super::paths::{Resolver, UseScope};
 use super::testcode::is_test_item;
 
@@ -101,16 +102,6 @@ pub fn pool_facts(src: &SourceFile, ast: &syn::File) -> PoolFacts {
         c.visit_item(item);
     }
     c.out
-}
-
-fn idents(ts: proc_macro2::TokenStream, out: &mut Vec<String>) {
-    for t in ts {
-        match t {
-            proc_macro2::TokenTree::Ident(i) => out.push(i.to_string()),
-            proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
-            _ => {}
-        }
-    }
 }
 
 /// Whether a field type keeps other objects alive.

@@ -338,10 +338,10 @@ impl Collector<'_> {
 
     fn decl(&mut self, name: &syn::Ident, ty: &syn::Type, init: Option<&Expr>, is_mut: bool, thread_local: bool) {
         let mut idents = Vec::new();
-        idents_of(ty.to_token_stream(), &mut idents);
+        super::idents::idents(ty.to_token_stream(), &mut idents);
         let init_idents = init.map(|e| {
             let mut v = Vec::new();
-            idents_of(e.to_token_stream(), &mut v);
+            super::idents::idents(e.to_token_stream(), &mut v);
             v
         });
         let unbounded_cache = init_idents.as_deref().is_some_and(is_unbounded_cache)
@@ -410,16 +410,6 @@ fn brace_groups(ts: proc_macro2::TokenStream, out: &mut Vec<proc_macro2::TokenSt
             if g.delimiter() == proc_macro2::Delimiter::Brace {
                 out.push(g.stream());
             }
-        }
-    }
-}
-
-fn idents_of(ts: proc_macro2::TokenStream, out: &mut Vec<String>) {
-    for t in ts {
-        match t {
-            proc_macro2::TokenTree::Ident(i) => out.push(i.to_string()),
-            proc_macro2::TokenTree::Group(g) => idents_of(g.stream(), out),
-            _ => {}
         }
     }
 }
@@ -496,7 +486,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
     fn visit_item_type(&mut self, t: &'ast syn::ItemType) {
         let mut idents = Vec::new();
-        idents_of(t.ty.to_token_stream(), &mut idents);
+        super::idents::idents(t.ty.to_token_stream(), &mut idents);
         self.out.aliases.push((t.ident.to_string(), idents));
     }
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {

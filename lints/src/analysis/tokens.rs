@@ -364,12 +364,8 @@ impl<'ast> Visit<'ast> for Uses<'_> {
             return;
         }
         // An unparsed macro that mentions the token may do anything with it.
-        let mentions = m
-            .tokens
-            .clone()
-            .into_iter()
-            .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if self.names.iter().any(|n| i == n)));
-        if mentions {
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        if super::idents::mentions(m.tokens.clone(), &names) {
             self.cleared = true;
         }
     }
