@@ -8,6 +8,7 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Pat};
 use taskcheck_core::{Edit, SourceFile, Span};
 
+use super::idents::pat_idents;
 use super::paths::Resolver;
 
 /// Methods that return a lock guard (or a result/future of one).
@@ -93,20 +94,6 @@ struct Finder<'a> {
     guards: HashSet<String>,
     released: bool,
     out: Vec<ForgottenGuard>,
-}
-
-fn pat_idents(p: &Pat, out: &mut Vec<String>) {
-    match p {
-        Pat::Ident(i) => out.push(i.ident.to_string()),
-        Pat::Type(t) => pat_idents(&t.pat, out),
-        Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Some") => {
-            for e in &t.elems {
-                pat_idents(e, out);
-            }
-        }
-        Pat::Reference(r) => pat_idents(&r.pat, out),
-        _ => {}
-    }
 }
 
 impl Finder<'_> {

@@ -22,3 +22,20 @@ pub fn mentions(ts: TokenStream, names: &[&str]) -> bool {
         _ => false,
     })
 }
+
+/// The names a pattern binds through `x`, `mut x`, `&x`, `x: T`, `Ok(x)` and `Some(x)`
+/// (the shapes a guard or a derived binding comes out of).
+pub fn pat_idents(p: &syn::Pat, out: &mut Vec<String>) {
+    use syn::Pat;
+    match p {
+        Pat::Ident(i) => out.push(i.ident.to_string()),
+        Pat::Type(t) => pat_idents(&t.pat, out),
+        Pat::Reference(r) => pat_idents(&r.pat, out),
+        Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Some") => {
+            for e in &t.elems {
+                pat_idents(e, out);
+            }
+        }
+        _ => {}
+    }
+}

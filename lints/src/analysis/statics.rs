@@ -12,6 +12,7 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Pat, Token};
 use taskcheck_core::{SourceFile, Span};
 
+use super::idents::pat_idents;
 use super::testcode::is_test_item;
 
 /// A static (or thread-local) item.
@@ -423,20 +424,6 @@ fn is_unbounded_cache(init: &[String]) -> bool {
     }
     let moka_builder = has("builder") && has("build") && (has("moka") || has("Cache"));
     moka_builder && !["max_capacity", "weigher", "time_to_live", "time_to_idle", "expire_after"].iter().any(|w| has(w))
-}
-
-fn pat_idents(p: &Pat, out: &mut Vec<String>) {
-    match p {
-        Pat::Ident(i) => out.push(i.ident.to_string()),
-        Pat::Type(t) => pat_idents(&t.pat, out),
-        Pat::Reference(r) => pat_idents(&r.pat, out),
-        Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Some") => {
-            for e in &t.elems {
-                pat_idents(e, out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// `[pub] static [ref] NAME: Type = init;` as in `lazy_static!` and `thread_local!`
