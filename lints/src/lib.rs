@@ -175,13 +175,12 @@ impl Analyzer for Linter {
             lint.check(&cx, &mut out);
         }
         // Suppression comments remove the findings they cover.
-        let mut sups = std::collections::HashMap::new();
-        for (unit, facts) in &krate.files {
-            let s = analysis::suppress::parse(unit.source);
-            if !s.is_empty() {
-                sups.insert(unit.source.id, (s, &facts.items));
-            }
-        }
+        let sups: std::collections::HashMap<_, _> = krate
+            .files
+            .iter()
+            .filter(|(_, f)| !f.suppressions.is_empty())
+            .map(|(unit, f)| (unit.source.id, (&f.suppressions, &f.items)))
+            .collect();
         if !sups.is_empty() {
             out.retain(|d| match sups.get(&d.primary.span.file) {
                 Some((s, items)) => !analysis::suppress::suppressed(d, s, items, &mut vec![false; s.len()]),

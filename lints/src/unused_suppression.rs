@@ -62,13 +62,13 @@ impl Lint for UnusedSuppression {
         let known: Vec<&str> = crate::all_metas().iter().map(|m| m.name).collect();
         let mut found = Vec::new();
         for (file, (unit, facts)) in cx.index.files.iter().enumerate() {
-            let sups = suppress::parse(unit.source);
+            let sups = &facts.suppressions;
             if sups.is_empty() || cx.ignores_body(BodyRef { file, body: 0 }) {
                 continue;
             }
             let mut used = vec![false; sups.len()];
             for d in out.iter().filter(|d| d.primary.span.file == unit.source.id) {
-                suppress::suppressed(d, &sups, &facts.items, &mut used);
+                suppress::suppressed(d, sups, &facts.items, &mut used);
             }
             for (s, used) in sups.iter().zip(used) {
                 let unknown: Vec<&String> = s.lints.iter().filter(|l| !known.contains(&l.as_str())).collect();

@@ -265,6 +265,8 @@ pub struct FileFacts {
     pub pools: PoolFacts,
     /// Line ranges of items, for suppressions above an item.
     pub items: Vec<(usize, usize)>,
+    /// The file's suppression comments (read once, with the rest of its facts).
+    pub suppressions: Vec<super::suppress::Suppression>,
 }
 
 /// A channel constructor call.
@@ -395,6 +397,7 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
             statics: static_facts(src, ast),
             pools: pool_facts(src, ast),
             items: super::suppress::item_ranges(ast),
+            suppressions: super::suppress::parse(src),
             blocking_sleeps: Vec::new(),
             routes: Vec::new(),
             pendings: Vec::new(),
