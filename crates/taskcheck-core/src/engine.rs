@@ -538,10 +538,12 @@ pub fn join_crate<A: Analyzer>(
         .collect();
     let krate = Crate { root, files: units };
     let found = check_crate_guarded(analyzer, &krate);
+    // The levels of each file, looked up once (the host may read config files for it).
+    let mut file_levels: HashMap<FileId, Arc<Levels>> = HashMap::new();
     let mut out = Vec::new();
     for d in found {
         let Some((src, _)) = files.iter().find(|(s, _)| s.id == d.primary.span.file) else { continue };
-        let lv = levels(&src.path);
+        let lv = file_levels.entry(src.id).or_insert_with(|| levels(&src.path));
         if let Some((level, source)) = lv.get(d.lint).filter(|(l, _)| *l != Level::Allow) {
             out.push(Diagnostic { level: *level, level_source: source.clone(), ..d });
         }
