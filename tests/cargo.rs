@@ -4,40 +4,20 @@
 //! cargo project.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+#[path = "support/run.rs"]
+mod run;
+
+use run::{run, write, Output};
 
 /// A detached endless task: one `spawn_without_cancel` finding on line 2.
 const LEAK: &str = "pub fn start(mut interval: tokio::time::Interval) {\n    tokio::spawn(async move {\n        loop {\n            interval.tick().await;\n        }\n    });\n}\n";
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn cargo_taskcheck(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-taskcheck"))
-        .arg("taskcheck")
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let out = Output {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
-    assert!(!out.stderr.contains("panicked at"), "{}", out.stderr);
-    out
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
+    let mut all = vec!["taskcheck"];
+    all.extend_from_slice(args);
+    run(env!("CARGO_BIN_EXE_cargo-taskcheck"), dir, &all)
 }
 
 /// A virtual workspace with members `api` and `worker`; each has the finding in `src/`,

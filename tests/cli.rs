@@ -3,7 +3,11 @@
 //! thread counts, `--quiet`, and the `cargo-taskcheck` entry point.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+
+#[path = "support/run.rs"]
+mod run;
+
+use run::{run, Output};
 
 const EXAMPLE: &str = "examples/leaky-service";
 
@@ -17,30 +21,6 @@ fn start(mut interval: tokio::time::Interval) {
     });
 }
 ";
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(bin: &str, dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let out = Output {
-        code: out.status.code().unwrap_or_else(|| panic!("{bin} {args:?} was killed by a signal")),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
-    assert!(!out.stderr.contains("panicked at"), "{bin} {args:?} panicked:\n{}", out.stderr);
-    out
-}
 
 /// `taskcheck ARGS` in the repository root.
 fn taskcheck(args: &[&str]) -> Output {

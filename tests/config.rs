@@ -3,8 +3,9 @@
 //! resolved for its file name, and malformed configs stopping the run with the file,
 //! line and key.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+#[path = "support/run.rs"]
+mod run;
+use run::{run_with, taskcheck, write, Output};
 
 /// A detached endless task (2:5) and a 500-slot channel (9:24).
 const CODE: &str = "\
@@ -20,36 +21,6 @@ pub fn queue() -> (tokio::sync::mpsc::Sender<u8>, tokio::sync::mpsc::Receiver<u8
     tokio::sync::mpsc::channel(500)
 }
 ";
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn taskcheck(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_taskcheck"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let out = Output {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
-    assert!(!out.stderr.contains("panicked at"), "{}", out.stderr);
-    out
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 /// `file:line lint` of every finding in short format.
 fn findings(out: &Output) -> Vec<String> {
@@ -122,19 +93,10 @@ fn nested_configs_exclude_and_cargo_metadata() {
 fn stdin_uses_the_config_of_its_file_name() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "svc/taskcheck.toml", "[lints]\nspawn_without_cancel = \"deny\"\n");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskcheck"))
-        .args(["--message-format", "short", "--stdin-filename", "svc/src/lib.rs"])
-        .current_dir(tmp.path())
-        .env_remove("GITHUB_ACTIONS")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), CODE.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("svc/src/lib.rs:2:5: error[spawn_without_cancel]"));
+    let args = ["--message-format", "short", "--stdin-filename", "svc/src/lib.rs"];
+    let out = run_with(env!("CARGO_BIN_EXE_taskcheck"), tmp.path(), &args, &[], Some(CODE));
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.starts_with("svc/src/lib.rs:2:5: error[spawn_without_cancel]"), "{}", out.stdout);
 }
 
 #[test]

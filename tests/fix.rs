@@ -6,7 +6,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+#[path = "support/run.rs"]
+mod run;
+
+use run::{copy_dir, run_with, taskcheck};
 
 /// One safe fix (`let _ = token.drop_guard()`) and one unsafe fix (`mem::forget(g)`).
 const MIXED: &str = "\
@@ -19,44 +23,6 @@ pub fn serve(token: CancellationToken, state: &Mutex<Vec<u8>>) {
     std::mem::forget(guard);
 }
 ";
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn taskcheck(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_taskcheck"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let out = Output {
-        code: out.status.code().expect("not killed"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
-    assert!(!out.stderr.contains("panicked at"), "{args:?} panicked:\n{}", out.stderr);
-    out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            if p.file_name().is_some_and(|n| n != "target") {
-                copy_dir(&p, &to.join(e.file_name()));
-            }
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 fn rs_texts(dir: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
@@ -194,23 +160,13 @@ fn json_suggestions_apply_with_rustfix_to_the_same_text() {
 /// `--stdin-filename` with `--fix`: the fixed text on stdout, findings on stderr.
 #[test]
 fn fix_on_stdin_prints_the_fixed_text() {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskcheck"))
-        .args(["--stdin-filename", "src/serve.rs", "--fix", "--unsafe-fixes"])
-        .env_remove("GITHUB_ACTIONS")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(MIXED.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let args = ["--stdin-filename", "src/serve.rs", "--fix", "--unsafe-fixes"];
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_with(env!("CARGO_BIN_EXE_taskcheck"), tmp.path(), &args, &[], Some(MIXED));
+    let stderr = &out.stderr;
+    assert_eq!(out.code, 0, "{stderr}");
     assert_eq!(
-        stdout,
+        out.stdout,
         MIXED.replace("let _ = token", "let _guard = token").replace("std::mem::forget(guard)", "drop(guard)")
     );
     assert!(stderr.contains("0 warnings") && stderr.contains("fixed 2"), "{stderr}");

@@ -3,7 +3,11 @@
 //! terminal, and `--statistics`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+
+#[path = "support/run.rs"]
+mod run;
+
+use run::{run_with, Output};
 
 /// Two findings: a detached endless task (2:5) and a blocking sleep in async code (10:5).
 const TWO: &str = "\
@@ -20,26 +24,9 @@ async fn pause() {
 }
 ";
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn taskcheck(dir: &Path, args: &[&str], github: bool) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_taskcheck"));
-    cmd.args(args).current_dir(dir).env("NO_COLOR", "1").stdin(Stdio::null());
-    if github {
-        cmd.env("GITHUB_ACTIONS", "true");
-    } else {
-        cmd.env_remove("GITHUB_ACTIONS");
-    }
-    let out = cmd.output().unwrap();
-    Output {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    let envs: &[(&str, &str)] = if github { &[("GITHUB_ACTIONS", "true")] } else { &[] };
+    run_with(env!("CARGO_BIN_EXE_taskcheck"), dir, args, envs, None)
 }
 
 fn project() -> tempfile::TempDir {

@@ -3,32 +3,18 @@
 //! the findings with UTF-16 columns, and fingerprints survive lines inserted above.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-fn sarif(dir: &Path, path: &str) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_taskcheck"))
-        .args(["--message-format", "sarif", path])
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("the SARIF log is JSON")
-}
+#[path = "support/run.rs"]
+mod run;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
+use run::{copy_dir, taskcheck};
+
+fn sarif(dir: &Path, path: &str) -> Value {
+    let out = taskcheck(dir, &["--message-format", "sarif", path]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    serde_json::from_str(&out.stdout).expect("the SARIF log is JSON")
 }
 
 #[test]
