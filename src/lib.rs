@@ -77,6 +77,10 @@ struct CheckArgs {
     /// Number of worker threads (default: all cores).
     #[arg(short = 'j', long)]
     jobs: Option<usize>,
+    /// Parse every file whole instead of only the items an enabled lint could fire on
+    /// (same findings, slower; for comparing and benchmarking).
+    #[arg(long)]
+    no_prefilter: bool,
     /// Print findings only, no summary line.
     #[arg(short, long)]
     quiet: bool,
@@ -416,7 +420,7 @@ fn check(args: CheckArgs, flags: Vec<LevelFlag>, cargo_mode: bool) -> i32 {
     } else {
         args.paths.clone()
     };
-    let opts = Options { jobs: args.jobs, ..Options::default() };
+    let opts = Options { jobs: args.jobs, prefilter: !args.no_prefilter, ..Options::default() };
     if let Some(name) = args.stdin_filename.clone() {
         return check_stdin(&args, &flags, name, start);
     }

@@ -65,6 +65,13 @@ declare_lint! {
     level: Warn,
     fix: Sometimes,
     summary: "`std::thread::sleep` inside async code blocks the runtime's worker thread",
+    triggers: {
+        // A blocking sleep in async code: the sleep and the `async` around it are in one
+        // item. The runtimes the crate names choose the fix.
+        anchors: ["sleep & async"],
+        context: ["tokio", "async_std"],
+        scope: Items,
+    },
 }
 
 pub struct BlockingSleepInAsync;

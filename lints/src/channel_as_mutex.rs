@@ -61,6 +61,11 @@ declare_lint! {
     level: Warn,
     fix: None,
     summary: "a capacity-1 channel of `()` used as a lock",
+    triggers: {
+        anchors: ["channel|sync_channel|bounded|bounded_async"],
+        context: ["send", "send_async", "try_send", "blocking_send", "send_blocking", "*recv"],
+        scope: Items,
+    },
 }
 
 /// Channels whose `capacity` is the queue length (futures' is buffer + senders).

@@ -50,6 +50,11 @@ declare_lint! {
     level: Allow,
     fix: None,
     summary: "a detached task's panic is silently lost",
+    triggers: {
+        anchors: ["*spawn"],
+        context: ["JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        scope: Items,
+    },
 }
 
 pub struct DetachedTaskPanic;

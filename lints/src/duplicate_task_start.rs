@@ -59,6 +59,11 @@ declare_lint! {
     level: Allow,
     fix: None,
     summary: "a method starts a long-running task every time it is called, with no guard",
+    triggers: {
+        anchors: ["*spawn"],
+        context: ["JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        scope: Items,
+    },
 }
 
 pub struct DuplicateTaskStart;

@@ -56,6 +56,11 @@ declare_lint! {
     level: Warn,
     fix: Sometimes,
     summary: "a lock guard is forgotten or leaked, so the lock is never released",
+    triggers: {
+        anchors: ["forget|ManuallyDrop|leak"],
+        context: ["*force_unlock", "unlock_unchecked"],
+        scope: Items,
+    },
 }
 
 pub struct ForgetLockGuard;

@@ -57,6 +57,11 @@ declare_lint! {
     level: Warn,
     fix: Sometimes,
     summary: "an HTTP client with no request timeout",
+    triggers: {
+        anchors: ["Client|ClientBuilder|reqwest|AgentBuilder|agent"],
+        context: [],
+        scope: Items,
+    },
 }
 
 pub struct HttpClientWithoutTimeout;

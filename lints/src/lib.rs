@@ -148,6 +148,15 @@ impl Analyzer for Linter {
         facts
     }
 
+    fn prefilter(&self, enabled: &[&'static str]) -> Option<taskcheck_core::prefilter::Prefilter> {
+        let triggers: Vec<_> =
+            self.lints.iter().filter(|l| enabled.contains(&l.meta().name)).map(|l| l.meta().triggers).collect();
+        // As deep as any analysis follows calls from where it starts.
+        let depth =
+            analysis::tasks::TASK_CALL_DEPTH.max(analysis::tasks::MAIN_CALL_DEPTH).max(spawn_in_drop::DROP_CALL_DEPTH);
+        taskcheck_core::prefilter::Prefilter::new(&triggers, depth)
+    }
+
     fn check_crate(&self, krate: &Crate<'_, FileFacts>) -> Vec<Diagnostic> {
         if self.lints.is_empty() || krate.root.is_some_and(is_proc_macro_crate) {
             return Vec::new();
@@ -168,10 +177,13 @@ impl Analyzer for Linter {
             &index,
             TaskOptions { lint_tests: settings.lint_tests, strict_async_loops: settings.strict_async_loops },
         );
-        let enabled: Vec<&'static str> = self.lints.iter().map(|l| l.meta().name).collect();
+        // The lints that run: this linter's, unless the crate's levels allow them all over.
+        let lints: Vec<&'static dyn Lint> =
+            self.lints.iter().copied().filter(|l| krate.enabled.contains(&l.meta().name)).collect();
+        let enabled: Vec<&'static str> = lints.iter().map(|l| l.meta().name).collect();
         let cx = CrateContext { index: &index, tasks: &tasks, settings, enabled: &enabled };
         let mut out = Vec::new();
-        for lint in &self.lints {
+        for lint in &lints {
             lint.check(&cx, &mut out);
         }
         // Suppression comments remove the findings they cover.

@@ -76,6 +76,11 @@ declare_lint! {
     level: Warn,
     fix: Sometimes,
     summary: "a long-running loop in a thread, tracker task or main that nothing can stop",
+    triggers: {
+        anchors: ["loop", "while & true"],
+        context: ["*spawn", "main", "JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        scope: Items,
+    },
 }
 
 pub struct LoopWithoutCancel;

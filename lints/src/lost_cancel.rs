@@ -63,6 +63,11 @@ declare_lint! {
     level: Warn,
     fix: Sometimes,
     summary: "a cancellation token or shutdown sender that is lost, or fires at once",
+    triggers: {
+        anchors: ["CancellationToken|DropGuard|drop_guard|child_token|channel|unbounded_channel|sync_channel|bounded|unbounded|bounded_async|unbounded_async"],
+        context: [],
+        scope: Items,
+    },
 }
 
 pub struct LostCancel;

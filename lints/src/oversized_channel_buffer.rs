@@ -49,6 +49,11 @@ declare_lint! {
     level: Warn,
     fix: None,
     summary: "a bounded channel so large it hides a slow consumer",
+    triggers: {
+        anchors: ["channel|sync_channel|bounded|bounded_async"],
+        context: [],
+        scope: Items,
+    },
 }
 
 pub struct OversizedChannelBuffer;

@@ -59,6 +59,11 @@ declare_lint! {
     level: Warn,
     fix: None,
     summary: "awaiting a future that never completes (or parking forever) in task context",
+    triggers: {
+        anchors: ["pending"],
+        context: ["*spawn", "main", "JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        scope: Items,
+    },
 }
 
 pub struct PendingForever;

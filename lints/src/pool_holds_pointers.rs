@@ -56,6 +56,11 @@ declare_lint! {
     level: Warn,
     fix: None,
     summary: "an object pool whose elements keep other objects alive",
+    triggers: {
+        anchors: ["object_pool|lockfree_object_pool|opool|sharded_slab|LinearObjectPool|SpinLockObjectPool|MutexObjectPool", "*pool|*Pool|*POOL|*free|*Free|*FREE|*recycle|*Recycle|*RECYCLE & Vec|VecDeque|SegQueue|ArrayQueue"],
+        context: [],
+        scope: Crate,
+    },
 }
 
 pub struct PoolHoldsPointers;

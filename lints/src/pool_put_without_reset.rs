@@ -59,6 +59,11 @@ declare_lint! {
     level: Warn,
     fix: Sometimes,
     summary: "an object goes back to a pool without being reset",
+    triggers: {
+        anchors: ["object_pool|lockfree_object_pool|opool|sharded_slab|LinearObjectPool|SpinLockObjectPool|MutexObjectPool", "*pool|*Pool|*POOL|*free|*Free|*FREE|*recycle|*Recycle|*RECYCLE & Vec|VecDeque|SegQueue|ArrayQueue"],
+        context: [],
+        scope: Crate,
+    },
 }
 
 /// Element types whose `clear()` empties them.

@@ -63,6 +63,11 @@ declare_lint! {
     level: Allow,
     fix: Sometimes,
     summary: "a `select!` against a sleep: a hand-written (or restarting) timeout",
+    triggers: {
+        anchors: ["select & sleep|sleep_until|Delay|Timer"],
+        context: [],
+        scope: Items,
+    },
 }
 
 pub struct SelectSleepTimeout;

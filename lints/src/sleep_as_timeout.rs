@@ -62,6 +62,11 @@ declare_lint! {
     level: Warn,
     fix: None,
     summary: "a timeout built from a detached sleeping task or a sleep-poll loop",
+    triggers: {
+        anchors: ["sleep|sleep_until|Delay|Timer"],
+        context: ["*spawn", "JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        scope: Items,
+    },
 }
 
 pub struct SleepAsTimeout;

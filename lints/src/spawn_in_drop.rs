@@ -7,7 +7,7 @@ use crate::analysis::tasks::first_call;
 use crate::{CrateContext, Lint};
 
 /// Calls followed from `fn drop` to a spawn.
-const DROP_CALL_DEPTH: usize = 3;
+pub(crate) const DROP_CALL_DEPTH: usize = 3;
 
 declare_lint! {
     /// ### What it does
@@ -65,6 +65,11 @@ declare_lint! {
     level: Warn,
     fix: None,
     summary: "`Drop` spawns on the ambient tokio runtime, which panics when none is running",
+    triggers: {
+        anchors: ["Drop"],
+        context: ["JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        scope: Items,
+    },
 }
 
 pub struct SpawnInDrop;

@@ -66,6 +66,11 @@ declare_lint! {
     level: Warn,
     fix: None,
     summary: "a request handler spawns a detached task that can outlive the request",
+    triggers: {
+        anchors: ["*spawn"],
+        context: ["route", "to", "JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        scope: Items,
+    },
 }
 
 pub struct SpawnInHandler;

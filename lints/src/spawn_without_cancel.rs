@@ -74,6 +74,11 @@ declare_lint! {
     level: Warn,
     fix: Sometimes,
     summary: "a detached task or thread that runs forever and cannot be cancelled",
+    triggers: {
+        anchors: ["*spawn"],
+        context: ["JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        scope: Items,
+    },
 }
 
 pub struct SpawnWithoutCancel;

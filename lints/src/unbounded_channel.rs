@@ -51,6 +51,11 @@ declare_lint! {
     level: Allow,
     fix: None,
     summary: "an unbounded channel: a slow consumer lets the queue grow without limit",
+    triggers: {
+        anchors: ["channel|unbounded_channel|sync_channel|bounded|unbounded|bounded_async|unbounded_async"],
+        context: ["Sender", "SyncSender"],
+        scope: Items,
+    },
 }
 
 pub struct UnboundedChannel;

@@ -66,6 +66,17 @@ declare_lint! {
     level: Warn,
     fix: None,
     summary: "a static collection that the crate only ever inserts into",
+    triggers: {
+        anchors: [
+            "static|thread_local|lazy_static & *Map|*Set|Vec|VecDeque|BinaryHeap|Slab|*Cache|moka|Unlimited|*unbounded",
+            // `static S: Lazy<Registry>` with `type Registry = Mutex<HashMap<..>>`.
+            "type & *Map|*Set|Vec|VecDeque|BinaryHeap|Slab|*Cache",
+            "cached",
+            "memoize"
+        ],
+        context: [],
+        scope: Items,
+    },
 }
 
 /// Interior-mutable wrappers that let a static change.

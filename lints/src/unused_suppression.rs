@@ -48,6 +48,11 @@ declare_lint! {
     level: Warn,
     fix: Sometimes,
     summary: "a suppression comment that suppresses nothing",
+    triggers: {
+        anchors: [],
+        context: [],
+        scope: Items,
+    },
 }
 
 pub struct UnusedSuppression;

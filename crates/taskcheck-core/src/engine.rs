@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::levels::Levels;
 use crate::parse::{lex_error_text, parse_guarded, ParseFailure};
+use crate::prefilter::{FileOutline, FilePlan, Prefilter};
 use crate::scan;
 use crate::source::{FileId, SourceFile, SourceMap};
 
@@ -25,6 +26,13 @@ pub trait Analyzer: Sync {
 
     /// The crate-wide join: turn the facts of one crate's files into diagnostics.
     fn check_crate(&self, krate: &Crate<'_, Self::Facts>) -> Vec<Diagnostic>;
+
+    /// What the lints named in `enabled` could fire on (see [`crate::prefilter`]);
+    /// `None` parses every file whole.
+    fn prefilter(&self, enabled: &[&'static str]) -> Option<Prefilter> {
+        let _ = enabled;
+        None
+    }
 }
 
 /// A file as the analyzer sees it.
@@ -40,6 +48,8 @@ pub struct FileUnit<'a> {
 pub struct Crate<'a, F> {
     pub root: Option<&'a Path>,
     pub files: Vec<(FileUnit<'a>, &'a F)>,
+    /// The lints enabled in at least one of its files (the others need not run).
+    pub enabled: Vec<&'static str>,
 }
 
 /// A per-file hook (levels from config files, excluded files).
@@ -70,6 +80,8 @@ pub struct Options {
     pub file_levels: Option<PerFile<Arc<Levels>>>,
     /// Files the walk skips (config `exclude`); explicitly named files are still linted.
     pub exclude: Option<PerFile<bool>>,
+    /// Parse only what the enabled lints could fire on (see [`crate::prefilter`]).
+    pub prefilter: bool,
 }
 
 impl Default for Options {
@@ -81,6 +93,7 @@ impl Default for Options {
             max_nesting: 256,
             file_levels: None,
             exclude: None,
+            prefilter: true,
         }
     }
 }
@@ -95,6 +108,28 @@ pub struct Run {
     pub files_linted: usize,
     /// Crate roots of the reported files (for the JSON `manifest_path`).
     pub crate_roots: BTreeMap<FileId, PathBuf>,
+    pub stats: Stats,
+}
+
+/// What the run read and what it parsed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Files read (the inputs and the rest of their packages).
+    pub files_read: usize,
+    pub bytes_read: usize,
+    /// Files the prefilter left unparsed, and bytes the parser did not see (those
+    /// files, and the blanked items of the others).
+    pub files_skipped: usize,
+    pub bytes_skipped: usize,
+}
+
+impl std::ops::AddAssign for Stats {
+    fn add_assign(&mut self, o: Stats) {
+        self.files_read += o.files_read;
+        self.bytes_read += o.bytes_read;
+        self.files_skipped += o.files_skipped;
+        self.bytes_skipped += o.bytes_skipped;
+    }
 }
 
 impl Run {
@@ -135,8 +170,11 @@ pub fn run_sources<A: Analyzer>(analyzer: &A, files: &[(PathBuf, String)], level
         .into_iter()
         .map(|s| Prepared { source: s, crate_root: None, reported: true, text_ok: true, errors: vec![] })
         .collect();
-    let opts = Options::default();
-    with_pool(&opts, || finish(analyzer, prepared, levels, &opts))
+    let opts = Options { prefilter: false, ..Options::default() };
+    with_pool(&opts, || {
+        let krate = lint_crate(analyzer, None, prepared, levels, &opts);
+        assemble(vec![krate])
+    })
 }
 
 /// Walks the inputs. Paths are deduplicated and sorted, so file ids follow path order.
@@ -339,9 +377,29 @@ struct Prepared {
 }
 
 fn lint_candidates<A: Analyzer>(analyzer: &A, candidates: Vec<Candidate>, levels: &Levels, opts: &Options) -> Run {
-    let prepared: Vec<Prepared> =
-        candidates.into_par_iter().enumerate().map(|(i, c)| read_candidate(FileId(i as u32), c, opts)).collect();
-    finish(analyzer, prepared, levels, opts)
+    // Crate by crate: a crate's texts and facts live only while it is linted, so memory
+    // follows the largest crates, not the tree. File ids follow path order.
+    let mut crates: BTreeMap<Option<PathBuf>, Vec<(FileId, Candidate)>> = BTreeMap::new();
+    for (i, c) in candidates.into_iter().enumerate() {
+        crates.entry(c.crate_root.clone()).or_default().push((FileId(i as u32), c));
+    }
+    let results: Vec<CrateRun> = crates
+        .into_par_iter()
+        .map(|(root, files)| {
+            let prepared: Vec<Prepared> = files.into_par_iter().map(|(id, c)| read_candidate(id, c, opts)).collect();
+            lint_crate(analyzer, root.as_deref(), prepared, levels, opts)
+        })
+        .collect();
+    assemble(results)
+}
+
+/// One crate's share of a run.
+struct CrateRun {
+    sources: Vec<Arc<SourceFile>>,
+    diagnostics: Vec<Diagnostic>,
+    files_linted: usize,
+    crate_roots: Vec<(FileId, PathBuf)>,
+    stats: Stats,
 }
 
 /// Stack size of the threads that parse and analyze: the parser and visitors recurse
@@ -436,9 +494,25 @@ fn analyze_one<A: Analyzer>(
     analyzer: &A,
     p: &Prepared,
     rel: &str,
+    reduced: Option<&str>,
     max_nesting: usize,
 ) -> (Option<A::Facts>, Vec<Diagnostic>) {
     let source = &*p.source;
+    if let Some(text) = reduced {
+        // The prefilter's text: same lines and columns, so spans are the original's.
+        // Should it not parse, the whole file is parsed and reports what is wrong.
+        let unit = FileUnit { source, crate_root: p.crate_root.as_deref(), rel_path: rel };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if scan::max_nesting(text).depth > max_nesting {
+                return None;
+            }
+            parse_guarded(text, max_nesting).ok().map(|ast| analyzer.analyze_file(&unit, &ast))
+        }));
+        proc_macro2::extra::invalidate_current_thread_spans();
+        if let Ok(Some(facts)) = result {
+            return (Some(facts), vec![]);
+        }
+    }
     let depth = scan::max_nesting(&source.text);
     if depth.depth > max_nesting {
         let span = source.span(depth.at, depth.at);
@@ -520,7 +594,7 @@ pub fn file_facts<A: Analyzer>(
         errors: vec![],
     };
     let rel = rel_path(&p.source, p.crate_root.as_deref());
-    analyze_one(analyzer, &p, &rel, opts.max_nesting)
+    analyze_one(analyzer, &p, &rel, None, opts.max_nesting)
 }
 
 /// Joins one crate's cached facts and applies `levels`: the findings in its files.
@@ -536,7 +610,11 @@ pub fn join_crate<A: Analyzer>(
         .zip(&rels)
         .map(|((s, f), rel)| (FileUnit { source: s, crate_root: root, rel_path: rel }, *f))
         .collect();
-    let krate = Crate { root, files: units };
+    let mut enabled: std::collections::BTreeSet<&'static str> = std::collections::BTreeSet::new();
+    for (s, _) in files {
+        enabled.extend(levels(&s.path).enabled());
+    }
+    let krate = Crate { root, files: units, enabled: enabled.into_iter().collect() };
     let found = check_crate_guarded(analyzer, &krate);
     // The levels of each file, looked up once (the host may read config files for it).
     let mut file_levels: HashMap<FileId, Arc<Levels>> = HashMap::new();
@@ -585,52 +663,132 @@ fn rel_path(source: &SourceFile, root: Option<&Path>) -> String {
     rel.to_string_lossy().replace('\\', "/")
 }
 
-fn finish<A: Analyzer>(analyzer: &A, prepared: Vec<Prepared>, levels: &Levels, opts: &Options) -> Run {
+/// Reads nothing: plans, parses, extracts and joins one crate's files.
+fn lint_crate<A: Analyzer>(
+    analyzer: &A,
+    root: Option<&Path>,
+    prepared: Vec<Prepared>,
+    levels: &Levels,
+    opts: &Options,
+) -> CrateRun {
     let rels: Vec<String> = prepared.iter().map(|p| rel_path(&p.source, p.crate_root.as_deref())).collect();
+    let enabled = enabled_lints(prepared.iter().map(|p| &*p.source.path), levels, opts);
+    let prefilter = if opts.prefilter { analyzer.prefilter(&enabled) } else { None };
+    let plans: Vec<FilePlan> = match &prefilter {
+        Some(pf) => {
+            let outlines: Vec<Option<FileOutline>> =
+                prepared.par_iter().map(|p| p.text_ok.then(|| pf.outline(&p.source.text))).collect();
+            let read: Vec<&FileOutline> = outlines.iter().flatten().collect();
+            let mut keeps = pf.plan(&read).into_iter();
+            let keeps: Vec<Option<Vec<bool>>> =
+                outlines.iter().map(|o| o.as_ref().and_then(|_| keeps.next().flatten())).collect();
+            prepared
+                .par_iter()
+                .zip(outlines.par_iter())
+                .zip(keeps.par_iter())
+                .map(|((p, o), k)| match o {
+                    Some(o) => pf.reduce(&p.source.text, o, k.as_deref()),
+                    None => FilePlan::Whole,
+                })
+                .collect()
+        }
+        None => vec![FilePlan::Whole; prepared.len()],
+    };
+    let mut stats = Stats::default();
+    for (p, plan) in prepared.iter().zip(&plans) {
+        if p.text_ok {
+            stats.files_read += 1;
+            stats.bytes_read += p.source.text.len();
+            stats.bytes_skipped += plan.bytes_skipped(p.source.text.len());
+            stats.files_skipped += usize::from(*plan == FilePlan::Skip);
+        }
+    }
     let analyzed: Vec<(Option<A::Facts>, Vec<Diagnostic>)> = prepared
         .par_iter()
         .zip(rels.par_iter())
-        .map(|(p, rel)| if p.text_ok { analyze_one(analyzer, p, rel, opts.max_nesting) } else { (None, vec![]) })
+        .zip(plans.into_par_iter())
+        .map(|((p, rel), plan)| match plan {
+            _ if !p.text_ok => (None, vec![]),
+            FilePlan::Skip => (None, vec![]),
+            FilePlan::Whole => analyze_one(analyzer, p, rel, None, opts.max_nesting),
+            FilePlan::Reduced { text, .. } => analyze_one(analyzer, p, rel, Some(&text), opts.max_nesting),
+        })
         .collect();
 
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
-    let mut by_crate: BTreeMap<Option<&Path>, Vec<(FileUnit<'_>, &A::Facts)>> = BTreeMap::new();
+    let mut files: Vec<(FileUnit<'_>, &A::Facts)> = Vec::new();
     for ((p, rel), (facts, errors)) in prepared.iter().zip(&rels).zip(&analyzed) {
         if p.reported {
             diagnostics.extend(p.errors.iter().cloned());
             diagnostics.extend(errors.iter().cloned());
         }
         if let Some(f) = facts {
-            let root = p.crate_root.as_deref();
-            let unit = FileUnit { source: &p.source, crate_root: root, rel_path: rel };
-            by_crate.entry(root).or_default().push((unit, f));
+            files.push((FileUnit { source: &p.source, crate_root: root, rel_path: rel }, f));
         }
     }
-    let crates: Vec<Crate<'_, A::Facts>> = by_crate.into_iter().map(|(root, files)| Crate { root, files }).collect();
-    let found: Vec<Vec<Diagnostic>> = crates.par_iter().map(|k| check_crate_guarded(analyzer, k)).collect();
-
-    let reported: Vec<bool> = prepared.iter().map(|p| p.reported).collect();
-    for d in found.into_iter().flatten() {
-        if !reported[d.primary.span.file.0 as usize] {
-            continue;
-        }
-        let file_levels =
-            opts.file_levels.as_ref().map(|f| (f.0)(&prepared[d.primary.span.file.0 as usize].source.path));
-        match file_levels.as_deref().unwrap_or(levels).get(d.lint) {
-            Some((Level::Allow, _)) | None => {}
-            Some((level, source)) => {
-                diagnostics.push(Diagnostic { level: *level, level_source: source.clone(), ..d });
+    let by_id: HashMap<FileId, &Prepared> = prepared.iter().map(|p| (p.source.id, p)).collect();
+    if !files.is_empty() {
+        let found = check_crate_guarded(analyzer, &Crate { root, files, enabled });
+        for d in found {
+            let Some(p) = by_id.get(&d.primary.span.file).filter(|p| p.reported) else { continue };
+            let file_levels = opts.file_levels.as_ref().map(|f| (f.0)(&p.source.path));
+            match file_levels.as_deref().unwrap_or(levels).get(d.lint) {
+                Some((Level::Allow, _)) | None => {}
+                Some((level, source)) => {
+                    diagnostics.push(Diagnostic { level: *level, level_source: source.clone(), ..d });
+                }
             }
         }
     }
-    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    diagnostics.dedup();
-
-    let files_linted = prepared.iter().zip(&analyzed).filter(|(p, (facts, _))| p.reported && facts.is_some()).count();
+    // A file nothing points into keeps its name but not its text.
+    let mut cited: std::collections::HashSet<FileId> = std::collections::HashSet::new();
+    for d in &diagnostics {
+        cited.insert(d.primary.span.file);
+        cited.extend(d.secondary.iter().map(|l| l.span.file));
+        cited.extend(d.fix.iter().flat_map(|f| f.edits.iter().map(|e| e.span.file)));
+    }
+    let files_linted = prepared
+        .iter()
+        .zip(&analyzed)
+        .filter(|(p, (facts, errors))| p.reported && p.text_ok && (facts.is_some() || errors.is_empty()))
+        .count();
     let crate_roots =
         prepared.iter().filter(|p| p.reported).filter_map(|p| Some((p.source.id, p.crate_root.clone()?))).collect();
-    let sources = SourceMap::new(prepared.into_iter().map(|p| p.source).collect());
-    Run { sources, diagnostics, files_linted, crate_roots }
+    drop(analyzed);
+    let sources = prepared
+        .into_iter()
+        .map(|p| if cited.contains(&p.source.id) { p.source } else { Arc::new(p.source.without_text()) })
+        .collect();
+    CrateRun { sources, diagnostics, files_linted, crate_roots, stats }
+}
+
+/// The lints enabled in any of `files` (levels vary by directory with config files).
+fn enabled_lints<'p>(files: impl Iterator<Item = &'p Path>, levels: &Levels, opts: &Options) -> Vec<&'static str> {
+    let mut out: std::collections::BTreeSet<&'static str> = levels.enabled().collect();
+    if let Some(per_file) = &opts.file_levels {
+        for f in files {
+            out.extend((per_file.0)(f).enabled());
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Puts the crates' shares together: sources by id, sorted diagnostics.
+fn assemble(crates: Vec<CrateRun>) -> Run {
+    let mut sources: Vec<Arc<SourceFile>> = Vec::new();
+    let mut run = Run::default();
+    for c in crates {
+        sources.extend(c.sources);
+        run.diagnostics.extend(c.diagnostics);
+        run.files_linted += c.files_linted;
+        run.crate_roots.extend(c.crate_roots);
+        run.stats += c.stats;
+    }
+    sources.sort_by_key(|s| s.id);
+    run.sources = SourceMap::new(sources);
+    run.diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    run.diagnostics.dedup();
+    run
 }
 
 #[cfg(test)]

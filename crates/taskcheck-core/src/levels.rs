@@ -122,6 +122,11 @@ impl Levels {
     pub fn is_enabled(&self, lint: &str) -> bool {
         self.level(lint) != Level::Allow
     }
+
+    /// The lints that are not allowed.
+    pub fn enabled(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.levels.iter().filter(|(_, (l, _))| *l != Level::Allow).map(|(name, _)| *name)
+    }
 }
 
 #[cfg(test)]

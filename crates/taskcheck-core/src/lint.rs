@@ -80,6 +80,8 @@ pub struct LintMeta {
     pub summary: &'static str,
     /// Markdown docs: What it does / Why is this bad / Example / Use instead / ...
     pub docs: &'static str,
+    /// The words without which it cannot fire, for the prefilter.
+    pub triggers: crate::prefilter::Triggers,
 }
 
 impl LintMeta {
@@ -125,6 +127,16 @@ pub const GROUP_NAMES: &[&str] = &["lifecycle", "timeouts", "resources", "suppre
 /// ```
 #[macro_export]
 macro_rules! declare_lint {
+    (@triggers) => {
+        $crate::prefilter::Triggers::EVERYTHING
+    };
+    (@triggers [$($a:literal),*] [$($c:literal),*] $scope:ident) => {
+        $crate::prefilter::Triggers {
+            anchors: &[$($a),*],
+            context: &[$($c),*],
+            scope: $crate::prefilter::Scope::$scope,
+        }
+    };
     (
         $(#[doc = $doc:expr])*
         $vis:vis $ident:ident,
@@ -133,7 +145,13 @@ macro_rules! declare_lint {
         tier: $tier:ident,
         level: $level:ident,
         fix: $fix:ident,
-        summary: $summary:literal $(,)?
+        summary: $summary:literal
+        $(, triggers: {
+            anchors: [$($a:literal),* $(,)?],
+            context: [$($c:literal),* $(,)?],
+            scope: $scope:ident $(,)?
+        })?
+        $(,)?
     ) => {
         $vis static $ident: $crate::lint::LintMeta = $crate::lint::LintMeta {
             name: $name,
@@ -143,6 +161,7 @@ macro_rules! declare_lint {
             fix: $crate::lint::FixAvailability::$fix,
             summary: $summary,
             docs: concat!($($doc, "\n"),*),
+            triggers: $crate::declare_lint!(@triggers $([$($a),*] [$($c),*] $scope)?),
         };
     };
 }

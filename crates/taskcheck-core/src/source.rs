@@ -52,6 +52,12 @@ impl SourceFile {
         SourceFile { id, path, display, text, line_starts }
     }
 
+    /// The same file with its text released (a run keeps the text only of the files its
+    /// diagnostics point into).
+    pub fn without_text(&self) -> SourceFile {
+        SourceFile::new(self.id, self.path.clone(), self.display.clone(), "".into())
+    }
+
     /// Number of lines in the file.
     pub fn line_count(&self) -> usize {
         self.line_starts.len()

@@ -338,6 +338,7 @@ mod tests {
             diagnostics: vec![d0.clone(), d0, d1],
             files_linted: 2,
             crate_roots: [(FileId(0), root.clone())].into_iter().collect(),
+            ..Run::default()
         };
         let out = render_run(&run);
         let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();

@@ -1,0 +1,388 @@
+//! The prefilter: parse only what an enabled lint could fire on.
+//!
+//! Each lint declares [`Triggers`]: its *anchors* (words without which it has nothing to
+//! report: `spawn`, `loop`, a map type in a `static`) and its *context* (words of the
+//! code it reads around an anchor once it has one in the crate: `send`/`recv` for a
+//! channel used as a lock). Per crate, from the files' outlines (see [`crate::outline`]):
+//!
+//! 1. a lint is *active* when one of its anchors occurs somewhere in the crate;
+//! 2. the items mentioning an anchor or context word of an active lint are kept, and so
+//!    are the fns mentioning one of those items' names (the callers of a spawn wrapper,
+//!    the code inserting into a static map);
+//! 3. from the kept items, the fns, consts and statics they name are kept, up to
+//!    `call_depth` calls deep (the depth the crate-wide analysis follows calls);
+//! 4. every other item keeps its shape but not its insides: a fn's body, a struct's
+//!    fields, a macro's input and a const's initializer are blanked. Blanking replaces
+//!    every character by a space (newlines kept), so line and column of every kept
+//!    token are unchanged and spans point into the original text.
+//!
+//! A file left with nothing but shapes is not parsed at all. Signatures, names, `use`
+//! items and module declarations stay, so call resolution (which counts the candidates
+//! of a name), path resolution and test-module detection see what they see in the
+//! whole file. A test in the lint crate checks that findings are identical with and
+//! without the prefilter on real crates and on every ui-test.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::outline::{outline, Item, ItemKind, LexFailure, Outline, Words};
+
+/// How many times the items naming a seed are added (see [`Prefilter::plan`]).
+const BACKWARD_HOPS: usize = 2;
+
+/// How far a lint's view reaches from its anchors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The kept items and what they call (see the module docs).
+    Items,
+    /// The whole crate, once an anchor occurs in it.
+    Crate,
+    /// Everything, always: the prefilter is off while the lint is enabled.
+    Everything,
+}
+
+/// The words a lint declares (see the module docs). An anchor is a word, or words that
+/// must all occur in one item (`"static & HashMap|BTreeMap"`: `static` and one of the
+/// maps); `|` separates alternatives, and a word written `*part` matches every
+/// identifier containing `part`.
+#[derive(Clone, Copy, Debug)]
+pub struct Triggers {
+    pub anchors: &'static [&'static str],
+    pub context: &'static [&'static str],
+    pub scope: Scope,
+}
+
+impl Triggers {
+    /// A lint that reads nothing of its own (it judges other lints' findings).
+    pub const NONE: Triggers = Triggers { anchors: &[], context: &[], scope: Scope::Items };
+    /// A lint that needs every file parsed.
+    pub const EVERYTHING: Triggers = Triggers { anchors: &[], context: &[], scope: Scope::Everything };
+}
+
+#[derive(Clone, Debug)]
+struct LintWords {
+    /// Each anchor: all of these groups, each one of its words.
+    anchors: Vec<Vec<Vec<u16>>>,
+    context: Vec<u16>,
+    whole_crate: bool,
+}
+
+/// The enabled lints' words, ready to outline files and plan crates.
+#[derive(Clone, Debug)]
+pub struct Prefilter {
+    words: Words,
+    lints: Vec<LintWords>,
+    call_depth: usize,
+}
+
+/// What to do with one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FilePlan {
+    /// Parse the text as it is.
+    Whole,
+    /// Parse this text instead: the original with items blanked (same lines and columns).
+    Reduced { text: String, blanked: usize },
+    /// Nothing in the file can matter to an enabled lint.
+    Skip,
+}
+
+impl FilePlan {
+    /// Bytes of the original text the parser does not see.
+    pub fn bytes_skipped(&self, original_len: usize) -> usize {
+        match self {
+            FilePlan::Whole => 0,
+            FilePlan::Reduced { blanked, .. } => *blanked,
+            FilePlan::Skip => original_len,
+        }
+    }
+}
+
+/// A file's outline, or why there is none.
+pub type FileOutline = Result<Outline, LexFailure>;
+
+impl Prefilter {
+    /// `None` when an enabled lint needs every file (its scope is `Everything`).
+    pub fn new(lints: &[Triggers], call_depth: usize) -> Option<Prefilter> {
+        if lints.iter().any(|t| t.scope == Scope::Everything) {
+            return None;
+        }
+        let mut words = Words::default();
+        let lints = lints
+            .iter()
+            .map(|t| LintWords {
+                anchors: t
+                    .anchors
+                    .iter()
+                    .map(|a| {
+                        a.split('&')
+                            .map(|group| group.split('|').map(|w| words.id_or_insert(w.trim())).collect())
+                            .collect()
+                    })
+                    .collect(),
+                context: t.context.iter().map(|w| words.id_or_insert(w)).collect(),
+                whole_crate: t.scope == Scope::Crate,
+            })
+            .collect();
+        Some(Prefilter { words, lints, call_depth })
+    }
+
+    /// Step one, per file (in parallel): the outline.
+    pub fn outline(&self, text: &str) -> FileOutline {
+        outline(text, &self.words)
+    }
+
+    /// Step two, per crate: which leaf items each file keeps (see the module docs).
+    /// Returns, per file, `None` to parse it whole, or the keep flag of every leaf in
+    /// [`leaves`] order.
+    pub fn plan(&self, outlines: &[&FileOutline]) -> Vec<Option<Vec<bool>>> {
+        let files: Vec<Option<Vec<Leaf<'_>>>> = outlines.iter().map(|o| o.as_ref().ok().map(leaves)).collect();
+        // 1. Active lints: an anchor is satisfied by some item.
+        let item_words = |leaf: &Leaf<'_>| -> Vec<u16> {
+            let mut ws: Vec<u16> = leaf.item.words.clone();
+            ws.extend(leaf.header_words.iter().flat_map(|h| h.iter().copied()));
+            ws
+        };
+        let satisfies = |ws: &[u16], anchor: &[Vec<u16>]| anchor.iter().all(|g| g.iter().any(|w| ws.contains(w)));
+        let mut active_flags = vec![false; self.lints.len()];
+        for leaf in files.iter().flatten().flatten() {
+            if leaf.item.words.is_empty() && leaf.header_words.iter().all(|h| h.is_empty()) {
+                continue;
+            }
+            let ws = item_words(leaf);
+            for (li, l) in self.lints.iter().enumerate() {
+                active_flags[li] |= l.anchors.iter().any(|a| satisfies(&ws, a));
+            }
+        }
+        let active: Vec<&LintWords> =
+            self.lints.iter().zip(&active_flags).filter(|(_, &a)| a).map(|(l, _)| l).collect();
+        if active.iter().any(|l| l.whole_crate) {
+            return vec![None; files.len()];
+        }
+        // Items with an active lint's anchor, or one of its context words, are seeds.
+        let anchors: Vec<&[Vec<u16>]> = active.iter().flat_map(|l| l.anchors.iter().map(Vec::as_slice)).collect();
+        let mut context = vec![false; self.words.len()];
+        for l in &active {
+            for &w in &l.context {
+                context[w as usize] = true;
+            }
+        }
+
+        // 2. Seeds: items with an anchor or context word, and the fns naming a seed.
+        let mut keep: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.as_ref().map_or(0, Vec::len)]).collect();
+        let mut queue: VecDeque<(usize, usize, usize)> = VecDeque::new();
+        let mut seed_names: HashSet<u64> = HashSet::new();
+        for (fi, f) in files.iter().enumerate() {
+            for (li, leaf) in f.iter().flatten().enumerate() {
+                if leaf.item.words.is_empty() && leaf.header_words.iter().all(|h| h.is_empty()) {
+                    continue;
+                }
+                let ws = item_words(leaf);
+                if ws.iter().any(|&w| context[w as usize]) || anchors.iter().any(|a| satisfies(&ws, a)) {
+                    keep[fi][li] = true;
+                    queue.push_back((fi, li, 0));
+                    seed_names.extend(leaf.name_hash);
+                    // What a seed `use` imports (`use tokio::spawn as go;`), the statics a
+                    // seed `lazy_static!` declares.
+                    seed_names.extend(&leaf.item.declares);
+                }
+            }
+        }
+        // What names a seed, twice over: the callers of a spawn wrapper, the fns filling
+        // a static map, the static behind a type alias and the fns filling that static.
+        for _ in 0..BACKWARD_HOPS {
+            if seed_names.is_empty() {
+                break;
+            }
+            let mut next: HashSet<u64> = HashSet::new();
+            for (fi, f) in files.iter().enumerate() {
+                for (li, leaf) in f.iter().flatten().enumerate() {
+                    let names_one = matches!(leaf.item.kind, ItemKind::Fn | ItemKind::Static | ItemKind::Const);
+                    if !keep[fi][li] && names_one && leaf.item.idents.iter().any(|h| seed_names.contains(h)) {
+                        keep[fi][li] = true;
+                        queue.push_back((fi, li, 0));
+                        next.extend(leaf.name_hash);
+                    }
+                }
+            }
+            seed_names = next;
+        }
+
+        // 3. What the kept items name, to the call depth.
+        let mut by_name: HashMap<u64, Vec<(usize, usize)>> = HashMap::new();
+        for (fi, f) in files.iter().enumerate() {
+            for (li, leaf) in f.iter().flatten().enumerate() {
+                if matches!(leaf.item.kind, ItemKind::Fn | ItemKind::Const | ItemKind::Static) {
+                    if let Some(h) = leaf.name_hash {
+                        by_name.entry(h).or_default().push((fi, li));
+                    }
+                }
+                if leaf.item.kind == ItemKind::Macro {
+                    for &h in &leaf.item.declares {
+                        by_name.entry(h).or_default().push((fi, li));
+                    }
+                }
+            }
+        }
+        while let Some((fi, li, depth)) = queue.pop_front() {
+            if depth >= self.call_depth {
+                continue;
+            }
+            let Some(leaves) = &files[fi] else { continue };
+            for h in &leaves[li].item.idents {
+                for &(tf, tl) in by_name.get(h).into_iter().flatten() {
+                    if !keep[tf][tl] {
+                        keep[tf][tl] = true;
+                        queue.push_back((tf, tl, depth + 1));
+                    }
+                }
+            }
+        }
+        files.iter().zip(keep).map(|(f, k)| f.as_ref().map(|_| k)).collect()
+    }
+
+    /// Step three, per file (in parallel): the text to parse.
+    pub fn reduce(&self, text: &str, outline: &FileOutline, keep: Option<&[bool]>) -> FilePlan {
+        let (Ok(outline), Some(keep)) = (outline, keep) else { return FilePlan::Whole };
+        let leaves = leaves(outline);
+        let mut cuts: Vec<(usize, usize, bool)> = Vec::new();
+        let mut shapes_only = true;
+        for (leaf, &kept) in leaves.iter().zip(keep) {
+            match (kept, leaf.item.inner) {
+                (false, Some(inner)) => cuts.push((inner.start as usize, inner.end as usize, inner.expr)),
+                _ => shapes_only &= !matters_alone(leaf.item, kept, text),
+            }
+        }
+        if shapes_only {
+            return FilePlan::Skip;
+        }
+        if cuts.is_empty() {
+            return FilePlan::Whole;
+        }
+        cuts.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        let mut blanked = 0;
+        for (start, end, expr) in cuts {
+            if start < at || end > text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+                continue;
+            }
+            out.push_str(&text[at..start]);
+            let mut first = expr;
+            let mut chars = text[start..end].chars().peekable();
+            if first {
+                // An initializer must stay an expression: `()` (never an integer, so no
+                // constant value appears that the file does not have).
+                out.push_str("()");
+                chars.next();
+                chars.next();
+                first = false;
+            }
+            debug_assert!(!first);
+            for c in chars {
+                out.push(if c == '\n' || c == '\r' { c } else { ' ' });
+            }
+            blanked += end - start;
+            at = end;
+        }
+        out.push_str(&text[at..]);
+        FilePlan::Reduced { text: out, blanked }
+    }
+}
+
+/// Whether an item that is not blanked tells the analysis something even when the rest
+/// of its file is only shapes (when no item in a file does, the file is not parsed).
+fn matters_alone(item: &Item, kept: bool, text: &str) -> bool {
+    let src = &text[item.start as usize..item.end as usize];
+    match item.kind {
+        ItemKind::Use | ItemKind::ExternCrate | ItemKind::Type => false,
+        // `#![cfg(test)]` makes the file test code; `#[cfg(test)] mod x;` makes `x` test code.
+        ItemKind::InnerAttr | ItemKind::ModDecl => item.cfg_test || src.contains("test"),
+        // A unit struct (`struct Token;`) is a fact of its own.
+        ItemKind::Struct | ItemKind::Enum | ItemKind::Union => true,
+        // Shapes: a fn without a body, `foo!();`, a one-token initializer nobody names.
+        ItemKind::Fn | ItemKind::Macro | ItemKind::MacroRules | ItemKind::Const | ItemKind::Static => kept,
+        _ => true,
+    }
+}
+
+/// A leaf item with the words of the containers around it (an `impl Drop for ..` header
+/// makes its `fn drop` mention `Drop`).
+struct Leaf<'a> {
+    item: &'a Item,
+    header_words: Vec<&'a [u16]>,
+    name_hash: Option<u64>,
+}
+
+/// The leaves of an outline, depth first (the order of [`Prefilter::plan`]'s flags).
+fn leaves(o: &Outline) -> Vec<Leaf<'_>> {
+    fn walk<'a>(items: &'a [Item], headers: &mut Vec<&'a [u16]>, out: &mut Vec<Leaf<'a>>) {
+        for it in items {
+            if it.kind.is_container() && it.body.is_some() {
+                headers.push(&it.words);
+                walk(&it.children, headers, out);
+                headers.pop();
+            } else {
+                out.push(Leaf { item: it, header_words: headers.clone(), name_hash: it.name_hash });
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&o.items, &mut Vec::new(), &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPAWNS: Triggers = Triggers { anchors: &["spawn"], context: &[], scope: Scope::Items };
+
+    fn plan(pf: &Prefilter, texts: &[&str]) -> Vec<FilePlan> {
+        let outlines: Vec<FileOutline> = texts.iter().map(|t| pf.outline(t)).collect();
+        let refs: Vec<&FileOutline> = outlines.iter().collect();
+        let keeps = pf.plan(&refs);
+        texts.iter().zip(&outlines).zip(&keeps).map(|((t, o), k)| pf.reduce(t, o, k.as_deref())).collect()
+    }
+
+    fn reduced(p: &FilePlan) -> &str {
+        match p {
+            FilePlan::Reduced { text, .. } => text,
+            other => panic!("not reduced: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn keeps_anchors_their_callers_and_callees_and_blanks_the_rest() {
+        let pf = Prefilter::new(&[SPAWNS], 2).unwrap();
+        let a = "use x::y;\nfn start() { go(async { work().await }) }\nfn go<F>(f: F) { tokio::spawn(f); }\n\
+                 async fn work() { deeper() }\nfn deeper() { deepest() }\nfn deepest() { 1 }\n\
+                 fn unrelated() { let é = 1; }\nconst TABLE: [u8; 3] = [1, 2, 3];\nstruct S { a: u8 }\n";
+        let b = "fn other() { helper() }\nfn helper() {}\n";
+        let plans = plan(&pf, &[a, b]);
+        let r = reduced(&plans[0]);
+        // Same characters per line: every span's line and column are unchanged.
+        assert!(r.lines().zip(a.lines()).all(|(x, y)| x.chars().count() == y.chars().count()));
+        assert_eq!(r.lines().count(), a.lines().count());
+        let expect = "use x::y;\nfn start() { go(async { work().await }) }\nfn go<F>(f: F) { tokio::spawn(f); }\n\
+                      async fn work() { deeper() }\nfn deeper() { deepest() }\nfn deepest() {   }\n\
+                      fn unrelated() {            }\nconst TABLE: [u8; 3] = ()       ;\nstruct S {       }\n";
+        assert_eq!(r, expect);
+        assert_eq!(plans[1], FilePlan::Skip);
+    }
+
+    #[test]
+    fn a_file_of_a_crate_without_anchors_is_skipped_and_bad_input_parsed_whole() {
+        let pf = Prefilter::new(&[SPAWNS], 4).unwrap();
+        let plans = plan(&pf, &["fn a() { loop {} }", "fn b() { (]", "#![cfg(test)]\nfn c() { x() }"]);
+        assert_eq!(plans[0], FilePlan::Skip);
+        assert_eq!(plans[1], FilePlan::Whole);
+        assert!(matches!(plans[2], FilePlan::Reduced { .. }));
+    }
+
+    #[test]
+    fn crate_scope_keeps_the_whole_crate_once_active() {
+        let pools = Triggers { anchors: &["Pool"], context: &[], scope: Scope::Crate };
+        let pf = Prefilter::new(&[SPAWNS, pools], 4).unwrap();
+        assert_eq!(plan(&pf, &["fn a() { Pool::new(); }", "fn b() {}"]), [FilePlan::Whole, FilePlan::Whole]);
+        assert!(Prefilter::new(&[SPAWNS, Triggers::EVERYTHING], 4).is_none());
+    }
+}
