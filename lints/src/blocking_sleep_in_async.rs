@@ -70,6 +70,8 @@ declare_lint! {
         // item. The runtimes the crate names choose the fix.
         anchors: ["sleep & async"],
         context: ["tokio", "async_std"],
+        follow: [],
+        callers: [],
         scope: Items,
     },
 }

@@ -63,7 +63,9 @@ declare_lint! {
     summary: "a capacity-1 channel of `()` used as a lock",
     triggers: {
         anchors: ["channel|sync_channel|bounded|bounded_async"],
-        context: ["send", "send_async", "try_send", "blocking_send", "send_blocking", "*recv"],
+        context: ["send", "send_async", "try_send", "blocking_send", "send_blocking", "*recv", "*spawn"],
+        follow: ["channel", "sync_channel", "bounded", "bounded_async"],
+        callers: [],
         scope: Items,
     },
 }

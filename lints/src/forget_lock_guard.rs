@@ -59,6 +59,8 @@ declare_lint! {
     triggers: {
         anchors: ["forget|ManuallyDrop|leak"],
         context: ["*force_unlock", "unlock_unchecked"],
+        follow: [],
+        callers: [],
         scope: Items,
     },
 }

@@ -60,6 +60,8 @@ declare_lint! {
     triggers: {
         anchors: ["Client|ClientBuilder|reqwest|AgentBuilder|agent"],
         context: [],
+        follow: [],
+        callers: [],
         scope: Items,
     },
 }

@@ -79,6 +79,8 @@ declare_lint! {
     triggers: {
         anchors: ["loop", "while & true"],
         context: ["*spawn", "main", "JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        follow: ["*spawn", "main"],
+        callers: ["*spawn"],
         scope: Items,
     },
 }

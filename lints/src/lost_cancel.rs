@@ -66,6 +66,8 @@ declare_lint! {
     triggers: {
         anchors: ["CancellationToken|DropGuard|drop_guard|child_token|channel|unbounded_channel|sync_channel|bounded|unbounded|bounded_async|unbounded_async"],
         context: [],
+        follow: [],
+        callers: [],
         scope: Items,
     },
 }

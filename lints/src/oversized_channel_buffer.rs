@@ -52,6 +52,8 @@ declare_lint! {
     triggers: {
         anchors: ["channel|sync_channel|bounded|bounded_async"],
         context: [],
+        follow: ["channel", "sync_channel", "bounded", "bounded_async"],
+        callers: [],
         scope: Items,
     },
 }

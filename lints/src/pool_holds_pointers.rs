@@ -57,8 +57,10 @@ declare_lint! {
     fix: None,
     summary: "an object pool whose elements keep other objects alive",
     triggers: {
-        anchors: ["object_pool|lockfree_object_pool|opool|sharded_slab|LinearObjectPool|SpinLockObjectPool|MutexObjectPool", "*pool|*Pool|*POOL|*free|*Free|*FREE|*recycle|*Recycle|*RECYCLE & Vec|VecDeque|SegQueue|ArrayQueue"],
+        anchors: ["object_pool|lockfree_object_pool|opool|sharded_slab|LinearObjectPool|SpinLockObjectPool|MutexObjectPool", "struct,static,macro: *pool|*Pool|*POOL|*free|*Free|*FREE|*recycle|*Recycle|*RECYCLE & Vec|VecDeque|SegQueue|ArrayQueue"],
         context: [],
+        follow: [],
+        callers: [],
         scope: Crate,
     },
 }

@@ -66,6 +66,8 @@ declare_lint! {
     triggers: {
         anchors: ["select & sleep|sleep_until|Delay|Timer"],
         context: [],
+        follow: [],
+        callers: [],
         scope: Items,
     },
 }

@@ -65,6 +65,8 @@ declare_lint! {
     triggers: {
         anchors: ["sleep|sleep_until|Delay|Timer"],
         context: ["*spawn", "JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        follow: [],
+        callers: [],
         scope: Items,
     },
 }

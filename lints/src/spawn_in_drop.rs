@@ -68,6 +68,8 @@ declare_lint! {
     triggers: {
         anchors: ["Drop"],
         context: ["JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        follow: ["Drop"],
+        callers: [],
         scope: Items,
     },
 }

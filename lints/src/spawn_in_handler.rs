@@ -69,6 +69,8 @@ declare_lint! {
     triggers: {
         anchors: ["*spawn"],
         context: ["route", "to", "JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        follow: ["*spawn"],
+        callers: ["*spawn"],
         scope: Items,
     },
 }

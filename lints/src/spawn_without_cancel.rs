@@ -77,6 +77,8 @@ declare_lint! {
     triggers: {
         anchors: ["*spawn"],
         context: ["JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
+        follow: ["*spawn"],
+        callers: ["*spawn"],
         scope: Items,
     },
 }

@@ -54,6 +54,8 @@ declare_lint! {
     triggers: {
         anchors: ["channel|unbounded_channel|sync_channel|bounded|unbounded|bounded_async|unbounded_async"],
         context: ["Sender", "SyncSender"],
+        follow: [],
+        callers: [],
         scope: Items,
     },
 }

@@ -75,6 +75,8 @@ declare_lint! {
             "memoize"
         ],
         context: [],
+        follow: [],
+        callers: ["static", "thread_local", "lazy_static", "type", "cached", "memoize"],
         scope: Items,
     },
 }

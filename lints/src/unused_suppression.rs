@@ -51,6 +51,8 @@ declare_lint! {
     triggers: {
         anchors: [],
         context: [],
+        follow: [],
+        callers: [],
         scope: Items,
     },
 }

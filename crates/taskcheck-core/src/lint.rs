@@ -130,10 +130,12 @@ macro_rules! declare_lint {
     (@triggers) => {
         $crate::prefilter::Triggers::EVERYTHING
     };
-    (@triggers [$($a:literal),*] [$($c:literal),*] $scope:ident) => {
+    (@triggers [$($a:literal),*] [$($c:literal),*] [$($f:literal),*] [$($k:literal),*] $scope:ident) => {
         $crate::prefilter::Triggers {
             anchors: &[$($a),*],
             context: &[$($c),*],
+            follow: &[$($f),*],
+            callers: &[$($k),*],
             scope: $crate::prefilter::Scope::$scope,
         }
     };
@@ -149,6 +151,8 @@ macro_rules! declare_lint {
         $(, triggers: {
             anchors: [$($a:literal),* $(,)?],
             context: [$($c:literal),* $(,)?],
+            follow: [$($f:literal),* $(,)?],
+            callers: [$($k:literal),* $(,)?],
             scope: $scope:ident $(,)?
         })?
         $(,)?
@@ -161,7 +165,7 @@ macro_rules! declare_lint {
             fix: $crate::lint::FixAvailability::$fix,
             summary: $summary,
             docs: concat!($($doc, "\n"),*),
-            triggers: $crate::declare_lint!(@triggers $([$($a),*] [$($c),*] $scope)?),
+            triggers: $crate::declare_lint!(@triggers $([$($a),*] [$($c),*] [$($f),*] [$($k),*] $scope)?),
         };
     };
 }

@@ -124,8 +124,8 @@ pub struct Item {
     /// Ids (in the [`Words`] given to [`outline`]) of the words it mentions, sorted; for
     /// a container, the words of its header only (name, generics, trait, self type).
     pub words: Vec<u16>,
-    /// Hashes ([`word_hash`]) of every identifier in the item, sorted and deduplicated
-    /// (leaves only; containers have their members').
+    /// Hashes ([`word_hash`]) of every identifier in the item but macro names, sorted and
+    /// deduplicated (leaves only; containers have their members').
     pub idents: Vec<u64>,
     /// Hashes of the names the item brings into scope besides its own: what a `use`
     /// imports (last segments and aliases), the statics a macro declares
@@ -224,7 +224,7 @@ fn lex(text: &str) -> Result<Vec<Token>, LexFailure> {
     if text.starts_with('\u{feff}') {
         i = 3;
     }
-    if b[i..].starts_with(b"#!") && !b[i + 2..].iter().find(|c| !c.is_ascii_whitespace()).is_some_and(|&c| c == b'[') {
+    if b[i..].starts_with(b"#!") && b[i + 2..].iter().find(|c| !c.is_ascii_whitespace()).is_none_or(|&c| c != b'[') {
         while i < b.len() && b[i] != b'\n' {
             i += 1;
         }
@@ -579,8 +579,11 @@ impl Cx<'_> {
 
     fn leaf(&self, lo: usize, hi: usize, kind: ItemKind, name: Option<usize>, cfg_test: bool) -> Item {
         let (start, end) = self.byte_range(lo, hi);
-        let mut idents: Vec<u64> =
-            (lo..hi).filter(|&j| self.toks[j].kind == Tok::Ident).map(|j| word_hash(self.word(j))).collect();
+        // A macro's name (`error!`) names no fn, static or const.
+        let mut idents: Vec<u64> = (lo..hi)
+            .filter(|&j| self.toks[j].kind == Tok::Ident && !self.is(j + 1, Tok::Punct(b'!')))
+            .map(|j| word_hash(self.word(j)))
+            .collect();
         let declares = match kind {
             ItemKind::Use => self.imports(lo, hi),
             ItemKind::Macro => (lo..hi)
@@ -719,6 +722,16 @@ impl Cx<'_> {
         }
     }
 
+    /// `unsafe`, `async`, `default`, `safe`, `auto` before an item keyword; `const` before
+    /// `fn`; `extern` before `fn`.
+    fn is_qualifier(&self, i: usize) -> bool {
+        let modifier = ["unsafe", "async", "default", "safe", "auto"].iter().any(|w| self.is_word(i, w))
+            && (self.is(i + 1, Tok::Ident) || self.is(i + 1, Tok::Open(b'{')));
+        let const_fn =
+            self.is_word(i, "const") && ["fn", "unsafe", "async", "extern"].iter().any(|w| self.is_word(i + 1, w));
+        modifier || const_fn || self.is_word(i, "extern") && self.is_word(i + 1, "fn")
+    }
+
     /// The kind, name token and end (token index) of the item whose first token after
     /// its attributes is `i`.
     fn item_at(&self, mut i: usize, hi: usize) -> (ItemKind, Option<usize>, usize) {
@@ -729,18 +742,10 @@ impl Cx<'_> {
                 if self.is(i, Tok::Open(b'(')) {
                     i = self.next(i);
                 }
-            } else if ["unsafe", "async", "default", "safe", "auto"].iter().any(|w| self.is_word(i, w))
-                && (self.is(i + 1, Tok::Ident) || self.is(i + 1, Tok::Open(b'{')))
-            {
-                i += 1;
-            } else if self.is_word(i, "const")
-                && ["fn", "unsafe", "async", "extern"].iter().any(|w| self.is_word(i + 1, w))
-            {
+            } else if self.is_qualifier(i) {
                 i += 1;
             } else if self.is_word(i, "extern") && self.is(i + 1, Tok::Literal) && !self.is(i + 2, Tok::Open(b'{')) {
                 i += 2;
-            } else if self.is_word(i, "extern") && self.is_word(i + 1, "fn") {
-                i += 1;
             } else {
                 break;
             }

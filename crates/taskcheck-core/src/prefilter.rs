@@ -26,6 +26,21 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::outline::{outline, Item, ItemKind, LexFailure, Outline, Words};
 
+fn kind_named(name: &str) -> Option<ItemKind> {
+    Some(match name {
+        "fn" => ItemKind::Fn,
+        "struct" => ItemKind::Struct,
+        "enum" => ItemKind::Enum,
+        "union" => ItemKind::Union,
+        "static" => ItemKind::Static,
+        "const" => ItemKind::Const,
+        "type" => ItemKind::Type,
+        "macro" => ItemKind::Macro,
+        "use" => ItemKind::Use,
+        _ => return None,
+    })
+}
+
 /// How many times the items naming a seed are added (see [`Prefilter::plan`]).
 const BACKWARD_HOPS: usize = 2;
 
@@ -43,26 +58,37 @@ pub enum Scope {
 /// The words a lint declares (see the module docs). An anchor is a word, or words that
 /// must all occur in one item (`"static & HashMap|BTreeMap"`: `static` and one of the
 /// maps); `|` separates alternatives, and a word written `*part` matches every
-/// identifier containing `part`.
+/// identifier containing `part`. An anchor may start with the kinds of item it counts in:
+/// `"struct,static,macro: *pool & Vec"`.
 #[derive(Clone, Copy, Debug)]
 pub struct Triggers {
     pub anchors: &'static [&'static str],
     pub context: &'static [&'static str],
+    /// Words of the items whose calls the lint's analysis follows (a spawn site, `main`,
+    /// `Drop`): what they call is kept, `call_depth` calls deep.
+    pub follow: &'static [&'static str],
+    /// Words of the kept items whose callers the lint reads (the callers of a spawn
+    /// wrapper, the fns filling a static map): kept, two names deep, and followed.
+    pub callers: &'static [&'static str],
     pub scope: Scope,
 }
 
 impl Triggers {
     /// A lint that reads nothing of its own (it judges other lints' findings).
-    pub const NONE: Triggers = Triggers { anchors: &[], context: &[], scope: Scope::Items };
+    pub const NONE: Triggers = Triggers { anchors: &[], context: &[], follow: &[], callers: &[], scope: Scope::Items };
     /// A lint that needs every file parsed.
-    pub const EVERYTHING: Triggers = Triggers { anchors: &[], context: &[], scope: Scope::Everything };
+    pub const EVERYTHING: Triggers =
+        Triggers { anchors: &[], context: &[], follow: &[], callers: &[], scope: Scope::Everything };
 }
 
 #[derive(Clone, Debug)]
 struct LintWords {
-    /// Each anchor: all of these groups, each one of its words.
-    anchors: Vec<Vec<Vec<u16>>>,
+    /// Each anchor: the item kinds it counts in (empty: all), and all of these groups,
+    /// each one of its words.
+    anchors: Vec<(Vec<ItemKind>, Vec<Vec<u16>>)>,
     context: Vec<u16>,
+    follow: Vec<u16>,
+    callers: Vec<u16>,
     whole_crate: bool,
 }
 
@@ -113,12 +139,20 @@ impl Prefilter {
                     .anchors
                     .iter()
                     .map(|a| {
-                        a.split('&')
+                        let (kinds, words_part) = match a.split_once(':') {
+                            Some((k, rest)) => (k.split(',').filter_map(|k| kind_named(k.trim())).collect(), rest),
+                            None => (Vec::new(), *a),
+                        };
+                        let groups = words_part
+                            .split('&')
                             .map(|group| group.split('|').map(|w| words.id_or_insert(w.trim())).collect())
-                            .collect()
+                            .collect();
+                        (kinds, groups)
                     })
                     .collect(),
                 context: t.context.iter().map(|w| words.id_or_insert(w)).collect(),
+                follow: t.follow.iter().map(|w| words.id_or_insert(w)).collect(),
+                callers: t.callers.iter().map(|w| words.id_or_insert(w)).collect(),
                 whole_crate: t.scope == Scope::Crate,
             })
             .collect();
@@ -141,7 +175,10 @@ impl Prefilter {
             ws.extend(leaf.header_words.iter().flat_map(|h| h.iter().copied()));
             ws
         };
-        let satisfies = |ws: &[u16], anchor: &[Vec<u16>]| anchor.iter().all(|g| g.iter().any(|w| ws.contains(w)));
+        let satisfies = |leaf: &Leaf<'_>, ws: &[u16], (kinds, groups): &(Vec<ItemKind>, Vec<Vec<u16>>)| {
+            (kinds.is_empty() || kinds.contains(&leaf.item.kind))
+                && groups.iter().all(|g| g.iter().any(|w| ws.contains(w)))
+        };
         let mut active_flags = vec![false; self.lints.len()];
         for leaf in files.iter().flatten().flatten() {
             if leaf.item.words.is_empty() && leaf.header_words.iter().all(|h| h.is_empty()) {
@@ -149,7 +186,7 @@ impl Prefilter {
             }
             let ws = item_words(leaf);
             for (li, l) in self.lints.iter().enumerate() {
-                active_flags[li] |= l.anchors.iter().any(|a| satisfies(&ws, a));
+                active_flags[li] |= l.anchors.iter().any(|a| satisfies(leaf, &ws, a));
             }
         }
         let active: Vec<&LintWords> =
@@ -157,37 +194,52 @@ impl Prefilter {
         if active.iter().any(|l| l.whole_crate) {
             return vec![None; files.len()];
         }
-        // Items with an active lint's anchor, or one of its context words, are seeds.
-        let anchors: Vec<&[Vec<u16>]> = active.iter().flat_map(|l| l.anchors.iter().map(Vec::as_slice)).collect();
-        let mut context = vec![false; self.words.len()];
-        for l in &active {
-            for &w in &l.context {
-                context[w as usize] = true;
-            }
-        }
-
-        // 2. Seeds: items with an anchor or context word, and the fns naming a seed.
+        // 2. Seeds: items with an active lint's anchor or context word. Items with a
+        // follow word are followed; the callers of a seed of a `callers` lint are kept
+        // and followed, and so are those of a seed `use` (`use tokio::spawn as go;`).
         let mut keep: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.as_ref().map_or(0, Vec::len)]).collect();
         let mut queue: VecDeque<(usize, usize, usize)> = VecDeque::new();
         let mut seed_names: HashSet<u64> = HashSet::new();
+        let mut is_follow = vec![false; self.words.len()];
+        let mut is_callers = vec![false; self.words.len()];
+        for l in &active {
+            for &w in &l.follow {
+                is_follow[w as usize] = true;
+            }
+            for &w in &l.callers {
+                is_callers[w as usize] = true;
+            }
+        }
         for (fi, f) in files.iter().enumerate() {
             for (li, leaf) in f.iter().flatten().enumerate() {
                 if leaf.item.words.is_empty() && leaf.header_words.iter().all(|h| h.is_empty()) {
                     continue;
                 }
                 let ws = item_words(leaf);
-                if ws.iter().any(|&w| context[w as usize]) || anchors.iter().any(|a| satisfies(&ws, a)) {
-                    keep[fi][li] = true;
-                    queue.push_back((fi, li, 0));
-                    seed_names.extend(leaf.name_hash);
-                    // What a seed `use` imports (`use tokio::spawn as go;`), the statics a
-                    // seed `lazy_static!` declares.
-                    seed_names.extend(&leaf.item.declares);
+                // A `use` importing an anchor word under another name is a seed whatever
+                // the rest of the anchor (`use std::thread::sleep as nap;`).
+                let is_use = leaf.item.kind == ItemKind::Use;
+                let seed = active.iter().any(|l| {
+                    l.context.iter().any(|w| ws.contains(w))
+                        || l.anchors.iter().any(|a| satisfies(leaf, &ws, a))
+                        || is_use && l.anchors.iter().flat_map(|a| a.1.iter().flatten()).any(|w| ws.contains(w))
+                });
+                let follow = ws.iter().any(|&w| is_follow[w as usize]);
+                if !(seed || follow) {
+                    continue;
                 }
+                keep[fi][li] = true;
+                if follow {
+                    queue.push_back((fi, li, 0));
+                }
+                if ws.iter().any(|&w| is_callers[w as usize]) {
+                    seed_names.extend(leaf.name_hash);
+                }
+                seed_names.extend(&leaf.item.declares);
             }
         }
-        // What names a seed, twice over: the callers of a spawn wrapper, the fns filling
-        // a static map, the static behind a type alias and the fns filling that static.
+        // Callers, twice over: of a spawn wrapper and their callers; the fns filling a
+        // static map, the static behind a type alias and the fns filling that static.
         for _ in 0..BACKWARD_HOPS {
             if seed_names.is_empty() {
                 break;
@@ -306,14 +358,14 @@ fn matters_alone(item: &Item, kept: bool, text: &str) -> bool {
 
 /// A leaf item with the words of the containers around it (an `impl Drop for ..` header
 /// makes its `fn drop` mention `Drop`).
-struct Leaf<'a> {
-    item: &'a Item,
+pub struct Leaf<'a> {
+    pub item: &'a Item,
     header_words: Vec<&'a [u16]>,
     name_hash: Option<u64>,
 }
 
 /// The leaves of an outline, depth first (the order of [`Prefilter::plan`]'s flags).
-fn leaves(o: &Outline) -> Vec<Leaf<'_>> {
+pub fn leaves(o: &Outline) -> Vec<Leaf<'_>> {
     fn walk<'a>(items: &'a [Item], headers: &mut Vec<&'a [u16]>, out: &mut Vec<Leaf<'a>>) {
         for it in items {
             if it.kind.is_container() && it.body.is_some() {
@@ -334,7 +386,8 @@ fn leaves(o: &Outline) -> Vec<Leaf<'_>> {
 mod tests {
     use super::*;
 
-    const SPAWNS: Triggers = Triggers { anchors: &["spawn"], context: &[], scope: Scope::Items };
+    const SPAWNS: Triggers =
+        Triggers { anchors: &["spawn"], context: &[], follow: &["spawn"], callers: &["spawn"], scope: Scope::Items };
 
     fn plan(pf: &Prefilter, texts: &[&str]) -> Vec<FilePlan> {
         let outlines: Vec<FileOutline> = texts.iter().map(|t| pf.outline(t)).collect();
@@ -380,7 +433,7 @@ mod tests {
 
     #[test]
     fn crate_scope_keeps_the_whole_crate_once_active() {
-        let pools = Triggers { anchors: &["Pool"], context: &[], scope: Scope::Crate };
+        let pools = Triggers { anchors: &["Pool"], context: &[], follow: &[], callers: &[], scope: Scope::Crate };
         let pf = Prefilter::new(&[SPAWNS, pools], 4).unwrap();
         assert_eq!(plan(&pf, &["fn a() { Pool::new(); }", "fn b() {}"]), [FilePlan::Whole, FilePlan::Whole]);
         assert!(Prefilter::new(&[SPAWNS, Triggers::EVERYTHING], 4).is_none());
