@@ -33,10 +33,8 @@ fn main() {
         return;
     }
     let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let jobs: usize = flag("--jobs").map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |j| j.parse().expect("--jobs N"),
-    );
+    let jobs: usize = flag("--jobs")
+        .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |j| j.parse().expect("--jobs N"));
     let dir = PathBuf::from(flag("--dir").unwrap_or_else(|| "target/bench-corpus".into()));
     let dirs = corpus(&dir);
     let list = dir.join("packages.txt");
