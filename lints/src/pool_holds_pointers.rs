@@ -74,10 +74,7 @@ impl Lint for PoolHoldsPointers {
 
     fn check(&self, cx: &CrateContext<'_>, out: &mut Vec<Diagnostic>) {
         let facts: Vec<_> = cx.index.files.iter().map(|(_, f)| *f).collect();
-        if facts.iter().all(|f| f.pools.decls.is_empty()) {
-            return;
-        }
-        let pools = CratePools::new(&facts);
+        let Some(pools) = CratePools::of_crate(&facts) else { return };
         for &(file, d) in &pools.decls {
             if d.in_test && !cx.settings.lint_tests || cx.ignores_body(BodyRef { file, body: 0 }) || pools.skipped(d) {
                 continue;

@@ -80,10 +80,7 @@ impl Lint for PoolPutWithoutReset {
 
     fn check(&self, cx: &CrateContext<'_>, out: &mut Vec<Diagnostic>) {
         let facts: Vec<_> = cx.index.files.iter().map(|(_, f)| *f).collect();
-        if facts.iter().all(|f| f.pools.decls.is_empty()) {
-            return;
-        }
-        let pools = CratePools::new(&facts);
+        let Some(pools) = CratePools::of_crate(&facts) else { return };
         // Two pools may share a field name; each put is reported once, and only a put
         // whose pool is unambiguous gets a fix.
         let mut reported = std::collections::HashSet::new();

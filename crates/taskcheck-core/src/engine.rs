@@ -610,11 +610,9 @@ pub fn join_crate<A: Analyzer>(
         .zip(&rels)
         .map(|((s, f), rel)| (FileUnit { source: s, crate_root: root, rel_path: rel }, *f))
         .collect();
-    let mut enabled: std::collections::BTreeSet<&'static str> = std::collections::BTreeSet::new();
-    for (s, _) in files {
-        enabled.extend(levels(&s.path).enabled());
-    }
-    let krate = Crate { root, files: units, enabled: enabled.into_iter().collect() };
+    let per_file: Vec<Arc<Levels>> = files.iter().map(|(s, _)| levels(&s.path)).collect();
+    let enabled = enabled_in(per_file.iter().map(|l| &**l));
+    let krate = Crate { root, files: units, enabled };
     let found = check_crate_guarded(analyzer, &krate);
     // The levels of each file, looked up once (the host may read config files for it).
     let mut file_levels: HashMap<FileId, Arc<Levels>> = HashMap::new();
@@ -672,7 +670,9 @@ fn lint_crate<A: Analyzer>(
     opts: &Options,
 ) -> CrateRun {
     let rels: Vec<String> = prepared.iter().map(|p| rel_path(&p.source, p.crate_root.as_deref())).collect();
-    let enabled = enabled_lints(prepared.iter().map(|p| &*p.source.path), levels, opts);
+    let per_file: Vec<Arc<Levels>> =
+        opts.file_levels.iter().flat_map(|f| prepared.iter().map(|p| (f.0)(&p.source.path))).collect();
+    let enabled = enabled_in(std::iter::once(levels).chain(per_file.iter().map(|l| &**l)));
     let prefilter = if opts.prefilter { analyzer.prefilter(&enabled) } else { None };
     let plans: Vec<FilePlan> = match &prefilter {
         Some(pf) => {
@@ -762,13 +762,12 @@ fn lint_crate<A: Analyzer>(
     CrateRun { sources, diagnostics, files_linted, crate_roots, stats }
 }
 
-/// The lints enabled in any of `files` (levels vary by directory with config files).
-fn enabled_lints<'p>(files: impl Iterator<Item = &'p Path>, levels: &Levels, opts: &Options) -> Vec<&'static str> {
-    let mut out: std::collections::BTreeSet<&'static str> = levels.enabled().collect();
-    if let Some(per_file) = &opts.file_levels {
-        for f in files {
-            out.extend((per_file.0)(f).enabled());
-        }
+/// The lints enabled at any of these levels (they vary by directory with config files),
+/// sorted.
+fn enabled_in<'l>(levels: impl IntoIterator<Item = &'l Levels>) -> Vec<&'static str> {
+    let mut out: std::collections::BTreeSet<&'static str> = std::collections::BTreeSet::new();
+    for l in levels {
+        out.extend(l.enabled());
     }
     out.into_iter().collect()
 }

@@ -355,7 +355,7 @@ fn is_hex(num: &[u8]) -> bool {
 }
 
 /// The end of a nested block comment starting at `i`.
-fn block_comment_end(b: &[u8], mut i: usize) -> Option<usize> {
+pub(crate) fn block_comment_end(b: &[u8], mut i: usize) -> Option<usize> {
     let mut level = 0usize;
     while i + 1 < b.len() {
         if b[i] == b'/' && b[i + 1] == b'*' {
@@ -375,7 +375,7 @@ fn block_comment_end(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// The end of a string whose opening quote ends just before `i`.
-fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
+pub(crate) fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
     while i < b.len() {
         match b[i] {
             b'\\' => i += 2,
@@ -387,7 +387,7 @@ fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// `r"..."`, `r#"..."#`, `b"..."`, `br"..."`, `c"..."`, `cr#"..."#` at `i`.
-fn raw_or_prefixed_string(b: &[u8], i: usize) -> bool {
+pub(crate) fn raw_or_prefixed_string(b: &[u8], i: usize) -> bool {
     let mut j = i;
     if b[j] == b'b' || b[j] == b'c' {
         j += 1;
@@ -405,7 +405,7 @@ fn raw_or_prefixed_string(b: &[u8], i: usize) -> bool {
     b.get(j) == Some(&b'"')
 }
 
-fn prefixed_string_end(b: &[u8], mut i: usize) -> Option<usize> {
+pub(crate) fn prefixed_string_end(b: &[u8], mut i: usize) -> Option<usize> {
     if b[i] == b'b' || b[i] == b'c' {
         i += 1;
         if b.get(i) == Some(&b'"') {

@@ -6,10 +6,12 @@
 //! channel used as a lock). Per crate, from the files' outlines (see [`crate::outline`]):
 //!
 //! 1. a lint is *active* when one of its anchors occurs somewhere in the crate;
-//! 2. the items mentioning an anchor or context word of an active lint are kept, and so
-//!    are the fns mentioning one of those items' names (the callers of a spawn wrapper,
-//!    the code inserting into a static map);
-//! 3. from the kept items, the fns, consts and statics they name are kept, up to
+//! 2. the items mentioning an anchor or context word of an active lint are kept; for the
+//!    kept items with one of its *callers* words, so are the fns, statics and consts
+//!    naming them, two names deep (the callers of a spawn wrapper, the code inserting
+//!    into a static map);
+//! 3. from those callers and the items with one of its *follow* words (a spawn site,
+//!    `main`, `Drop`), the fns, consts and statics they name are kept, up to
 //!    `call_depth` calls deep (the depth the crate-wide analysis follows calls);
 //! 4. every other item keeps its shape but not its insides: a fn's body, a struct's
 //!    fields, a macro's input and a const's initializer are blanked. Blanking replaces
@@ -170,23 +172,14 @@ impl Prefilter {
     pub fn plan(&self, outlines: &[&FileOutline]) -> Vec<Option<Vec<bool>>> {
         let files: Vec<Option<Vec<Leaf<'_>>>> = outlines.iter().map(|o| o.as_ref().ok().map(leaves)).collect();
         // 1. Active lints: an anchor is satisfied by some item.
-        let item_words = |leaf: &Leaf<'_>| -> Vec<u16> {
-            let mut ws: Vec<u16> = leaf.item.words.clone();
-            ws.extend(leaf.header_words.iter().flat_map(|h| h.iter().copied()));
-            ws
-        };
         let satisfies = |leaf: &Leaf<'_>, ws: &[u16], (kinds, groups): &(Vec<ItemKind>, Vec<Vec<u16>>)| {
             (kinds.is_empty() || kinds.contains(&leaf.item.kind))
                 && groups.iter().all(|g| g.iter().any(|w| ws.contains(w)))
         };
         let mut active_flags = vec![false; self.lints.len()];
-        for leaf in files.iter().flatten().flatten() {
-            if leaf.item.words.is_empty() && leaf.header_words.iter().all(|h| h.is_empty()) {
-                continue;
-            }
-            let ws = item_words(leaf);
+        for leaf in files.iter().flatten().flatten().filter(|l| !l.words.is_empty()) {
             for (li, l) in self.lints.iter().enumerate() {
-                active_flags[li] |= l.anchors.iter().any(|a| satisfies(leaf, &ws, a));
+                active_flags[li] |= l.anchors.iter().any(|a| satisfies(leaf, &leaf.words, a));
             }
         }
         let active: Vec<&LintWords> =
@@ -212,16 +205,16 @@ impl Prefilter {
         }
         for (fi, f) in files.iter().enumerate() {
             for (li, leaf) in f.iter().flatten().enumerate() {
-                if leaf.item.words.is_empty() && leaf.header_words.iter().all(|h| h.is_empty()) {
+                let ws = &leaf.words;
+                if ws.is_empty() {
                     continue;
                 }
-                let ws = item_words(leaf);
                 // A `use` importing an anchor word under another name is a seed whatever
                 // the rest of the anchor (`use std::thread::sleep as nap;`).
                 let is_use = leaf.item.kind == ItemKind::Use;
                 let seed = active.iter().any(|l| {
                     l.context.iter().any(|w| ws.contains(w))
-                        || l.anchors.iter().any(|a| satisfies(leaf, &ws, a))
+                        || l.anchors.iter().any(|a| satisfies(leaf, ws, a))
                         || is_use && l.anchors.iter().flat_map(|a| a.1.iter().flatten()).any(|w| ws.contains(w))
                 });
                 let follow = ws.iter().any(|&w| is_follow[w as usize]);
@@ -233,7 +226,7 @@ impl Prefilter {
                     queue.push_back((fi, li, 0));
                 }
                 if ws.iter().any(|&w| is_callers[w as usize]) {
-                    seed_names.extend(leaf.name_hash);
+                    seed_names.extend(leaf.item.name_hash);
                 }
                 seed_names.extend(&leaf.item.declares);
             }
@@ -251,7 +244,7 @@ impl Prefilter {
                     if !keep[fi][li] && names_one && leaf.item.idents.iter().any(|h| seed_names.contains(h)) {
                         keep[fi][li] = true;
                         queue.push_back((fi, li, 0));
-                        next.extend(leaf.name_hash);
+                        next.extend(leaf.item.name_hash);
                     }
                 }
             }
@@ -263,7 +256,7 @@ impl Prefilter {
         for (fi, f) in files.iter().enumerate() {
             for (li, leaf) in f.iter().flatten().enumerate() {
                 if matches!(leaf.item.kind, ItemKind::Fn | ItemKind::Const | ItemKind::Static) {
-                    if let Some(h) = leaf.name_hash {
+                    if let Some(h) = leaf.item.name_hash {
                         by_name.entry(h).or_default().push((fi, li));
                     }
                 }
@@ -356,24 +349,27 @@ fn matters_alone(item: &Item, kept: bool, text: &str) -> bool {
     }
 }
 
-/// A leaf item with the words of the containers around it (an `impl Drop for ..` header
-/// makes its `fn drop` mention `Drop`).
+/// A leaf item with its words and those of the containers around it (an
+/// `impl Drop for ..` header makes its `fn drop` mention `Drop`), sorted.
 pub struct Leaf<'a> {
     pub item: &'a Item,
-    header_words: Vec<&'a [u16]>,
-    name_hash: Option<u64>,
+    pub words: Vec<u16>,
 }
 
 /// The leaves of an outline, depth first (the order of [`Prefilter::plan`]'s flags).
 pub fn leaves(o: &Outline) -> Vec<Leaf<'_>> {
-    fn walk<'a>(items: &'a [Item], headers: &mut Vec<&'a [u16]>, out: &mut Vec<Leaf<'a>>) {
+    fn walk<'a>(items: &'a [Item], headers: &mut Vec<u16>, out: &mut Vec<Leaf<'a>>) {
         for it in items {
             if it.kind.is_container() && it.body.is_some() {
-                headers.push(&it.words);
+                let len = headers.len();
+                headers.extend(&it.words);
                 walk(&it.children, headers, out);
-                headers.pop();
+                headers.truncate(len);
             } else {
-                out.push(Leaf { item: it, header_words: headers.clone(), name_hash: it.name_hash });
+                let mut words: Vec<u16> = it.words.iter().chain(headers.iter()).copied().collect();
+                words.sort_unstable();
+                words.dedup();
+                out.push(Leaf { item: it, words });
             }
         }
     }

@@ -62,79 +62,24 @@ pub fn max_nesting(text: &str) -> Nesting {
     best
 }
 
-fn skip_block_comment(b: &[u8], mut i: usize) -> usize {
-    let mut level = 0usize;
-    while i < b.len() {
-        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-            level += 1;
-            i += 2;
-        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-            level -= 1;
-            i += 2;
-            if level == 0 {
-                return i;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    i
+// Comments and strings are skipped with the outline lexer's primitives; an unterminated
+// one runs to the end of the text.
+fn skip_block_comment(b: &[u8], i: usize) -> usize {
+    crate::outline::block_comment_end(b, i).unwrap_or(b.len())
 }
 
-fn skip_string(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    i
+fn skip_string(b: &[u8], i: usize) -> usize {
+    crate::outline::string_end(b, i).unwrap_or(b.len())
 }
 
 fn is_raw_string_start(b: &[u8], i: usize) -> bool {
     // An identifier character before means this is inside an identifier.
-    if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_') {
-        return false;
-    }
-    let mut j = i;
-    if b[j] == b'b' || b[j] == b'c' {
-        j += 1;
-        if b.get(j) == Some(&b'"') {
-            return true;
-        }
-    }
-    if b.get(j) != Some(&b'r') {
-        return false;
-    }
-    j += 1;
-    while b.get(j) == Some(&b'#') {
-        j += 1;
-    }
-    b.get(j) == Some(&b'"')
+    let inside_ident = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+    !inside_ident && crate::outline::raw_or_prefixed_string(b, i)
 }
 
-fn skip_raw_string(b: &[u8], mut i: usize) -> usize {
-    if b[i] == b'b' || b[i] == b'c' {
-        i += 1;
-        if b.get(i) == Some(&b'"') {
-            return skip_string(b, i + 1);
-        }
-    }
-    i += 1; // 'r'
-    let mut hashes = 0;
-    while b.get(i) == Some(&b'#') {
-        hashes += 1;
-        i += 1;
-    }
-    i += 1; // opening quote
-    while i < b.len() {
-        if b[i] == b'"' && b[i + 1..].iter().take(hashes).filter(|&&c| c == b'#').count() == hashes {
-            return i + 1 + hashes;
-        }
-        i += 1;
-    }
-    i
+fn skip_raw_string(b: &[u8], i: usize) -> usize {
+    crate::outline::prefixed_string_end(b, i).unwrap_or(b.len())
 }
 
 fn skip_char_or_lifetime(b: &[u8], i: usize) -> usize {

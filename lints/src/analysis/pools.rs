@@ -521,6 +521,11 @@ const PRIMITIVES: &[&str] = &[
 ];
 
 impl<'a> CratePools<'a> {
+    /// The crate's pools, or `None` when it declares none.
+    pub fn of_crate(files: &[&'a super::facts::FileFacts]) -> Option<Self> {
+        files.iter().any(|f| !f.pools.decls.is_empty()).then(|| CratePools::new(files))
+    }
+
     pub fn new(files: &[&'a super::facts::FileFacts]) -> Self {
         let mut p = CratePools {
             decls: Vec::new(),
