@@ -63,7 +63,7 @@ declare_lint! {
         anchors: ["*spawn"],
         context: ["JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
         follow: ["*spawn"],
-        callers: ["*spawn"],
+        callers: ["fn: *spawn"],
         scope: Items,
     },
 }

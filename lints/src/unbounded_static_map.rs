@@ -76,7 +76,9 @@ declare_lint! {
         ],
         context: [],
         follow: [],
-        callers: ["static", "thread_local", "lazy_static", "type", "cached", "memoize"],
+        // The fns naming a static (an accessor), and their callers; the statics named by
+        // a type alias.
+        callers: ["static,macro,type: static|thread_local|lazy_static|type"],
         scope: Items,
     },
 }

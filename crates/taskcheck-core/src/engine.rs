@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::levels::Levels;
 use crate::parse::{lex_error_text, parse_guarded, ParseFailure};
-use crate::prefilter::{FileOutline, FilePlan, Prefilter};
+use crate::prefilter::{FileOutline, FilePlan, LeafPlan, Prefilter};
 use crate::scan;
 use crate::source::{FileId, SourceFile, SourceMap};
 
@@ -680,7 +680,7 @@ fn lint_crate<A: Analyzer>(
                 prepared.par_iter().map(|p| p.text_ok.then(|| pf.outline(&p.source.text))).collect();
             let read: Vec<&FileOutline> = outlines.iter().flatten().collect();
             let mut keeps = pf.plan(&read).into_iter();
-            let keeps: Vec<Option<Vec<bool>>> =
+            let keeps: Vec<Option<Vec<LeafPlan>>> =
                 outlines.iter().map(|o| o.as_ref().and_then(|_| keeps.next().flatten())).collect();
             prepared
                 .par_iter()

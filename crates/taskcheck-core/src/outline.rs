@@ -103,7 +103,7 @@ pub enum ItemKind {
 impl ItemKind {
     /// Blocks whose members are outlined one by one.
     pub fn is_container(self) -> bool {
-        matches!(self, ItemKind::Mod | ItemKind::Impl | ItemKind::Trait | ItemKind::ForeignMod)
+        matches!(self, ItemKind::Mod | ItemKind::Impl | ItemKind::Trait)
     }
 }
 
@@ -121,14 +121,16 @@ pub struct Item {
     pub name_hash: Option<u64>,
     /// `#[cfg(test)]` or `#[test]` among its outer attributes.
     pub cfg_test: bool,
+    /// Where the doc comments it starts with end (`start` when it has none).
+    pub docs_end: u32,
     /// Ids (in the [`Words`] given to [`outline`]) of the words it mentions, sorted; for
     /// a container, the words of its header only (name, generics, trait, self type).
     pub words: Vec<u16>,
     /// Hashes ([`word_hash`]) of every identifier in the item but macro names, sorted and
     /// deduplicated (leaves only; containers have their members').
     pub idents: Vec<u64>,
-    /// Hashes of the names the item brings into scope besides its own: what a `use`
-    /// imports (last segments and aliases), the statics a macro declares
+    /// Hashes of the names the item brings into scope besides its own: the names a `use`
+    /// gives to words of the set (`use tokio::spawn as go;`), the statics a macro declares
     /// (`lazy_static! { static ref A: .. }`, `thread_local! { static B: .. }`).
     pub declares: Vec<u64>,
     /// What can be blanked to keep only the item's shape: a fn's body, a struct's or
@@ -581,11 +583,11 @@ impl Cx<'_> {
         let (start, end) = self.byte_range(lo, hi);
         // A macro's name (`error!`) names no fn, static or const.
         let mut idents: Vec<u64> = (lo..hi)
-            .filter(|&j| self.toks[j].kind == Tok::Ident && !self.is(j + 1, Tok::Punct(b'!')))
+            .filter(|&j| self.toks[j].kind == Tok::Ident && !self.is(j + 1, Tok::Punct(b'!')) && self.word(j) != "_")
             .map(|j| word_hash(self.word(j)))
             .collect();
         let declares = match kind {
-            ItemKind::Use => self.imports(lo, hi),
+            ItemKind::Use => self.trigger_aliases(lo, hi),
             ItemKind::Macro => (lo..hi)
                 .filter(|&j| self.is_word(j, "static"))
                 .filter_map(|j| {
@@ -602,8 +604,9 @@ impl Cx<'_> {
             end,
             kind,
             name: name.map(|n| (self.toks[n].start, self.toks[n].end)),
-            name_hash: name.map(|n| word_hash(self.word(n))),
+            name_hash: self.name_hash(name),
             cfg_test,
+            docs_end: self.docs_end(lo, hi),
             words: self.words_in(lo, hi),
             idents,
             declares,
@@ -613,31 +616,33 @@ impl Cx<'_> {
         }
     }
 
-    /// The names a `use` item brings into scope: each path's last segment, or its
-    /// alias (`use a::{b, c::d as e};` -> `b`, `e`).
-    fn imports(&self, lo: usize, hi: usize) -> Vec<u64> {
+    fn docs_end(&self, lo: usize, hi: usize) -> u32 {
+        let first = (lo..hi).find(|&j| self.toks[j].kind != Tok::OuterDoc).unwrap_or(hi);
+        if first == lo {
+            self.toks[lo].start
+        } else {
+            self.toks[first - 1].end
+        }
+    }
+
+    /// `const _: () = ..;` names nothing.
+    fn name_hash(&self, name: Option<usize>) -> Option<u64> {
+        name.map(|n| self.word(n)).filter(|&w| w != "_").map(word_hash)
+    }
+
+    /// The names a `use` item gives to words of the set (`use tokio::spawn as go;` ->
+    /// `go`): code calling `go` calls `spawn`. Other imports are not recorded: an item
+    /// naming `io` or `HashMap` says nothing about the lints' words.
+    fn trigger_aliases(&self, lo: usize, hi: usize) -> Vec<u64> {
         let mut out = Vec::new();
-        let mut j = lo;
-        while j < hi {
-            match self.toks[j].kind {
-                Tok::Open(_) => j += 1,
-                Tok::Ident => {
-                    let ends = |k: usize| {
-                        k >= hi
-                            || matches!(self.toks[k].kind, Tok::Punct(b',') | Tok::Punct(b';') | Tok::Close(_))
-                            || self.is_word(k, "as")
-                    };
-                    if ends(j + 1) && self.word(j) != "self" && self.word(j) != "_" {
-                        out.push(word_hash(self.word(j)));
-                    } else if self.word(j) == "self" && ends(j + 1) && j >= 2 && self.is(j - 1, Tok::Punct(b':')) {
-                        // `use a::b::{self}` names `b`.
-                        if let Some(k) = (lo..j).rev().find(|&k| self.toks[k].kind == Tok::Ident) {
-                            out.push(word_hash(self.word(k)));
-                        }
-                    }
-                    j += 1;
+        let mut found = Vec::new();
+        for j in lo..hi.saturating_sub(2) {
+            if self.is(j, Tok::Ident) && self.is_word(j + 1, "as") && self.is(j + 2, Tok::Ident) {
+                found.clear();
+                self.words.matches(self.word(j), &mut found);
+                if !found.is_empty() && self.word(j + 2) != "_" {
+                    out.push(word_hash(self.word(j + 2)));
                 }
-                _ => j += 1,
             }
         }
         out
@@ -651,7 +656,10 @@ impl Cx<'_> {
             | ItemKind::Enum
             | ItemKind::Union
             | ItemKind::Macro
-            | ItemKind::MacroRules => {
+            | ItemKind::MacroRules
+            // An `extern` block is one leaf: the analysis reads nothing of foreign items
+            // (no bodies to follow), so the whole block can go.
+            | ItemKind::ForeignMod => {
                 // The last group, ending the item (or just before its `;`).
                 let mut last = hi.checked_sub(1)?;
                 if self.is(last, Tok::Punct(b';')) {
@@ -711,8 +719,9 @@ impl Cx<'_> {
             end,
             kind,
             name: name.map(|n| (self.toks[n].start, self.toks[n].end)),
-            name_hash: name.map(|n| word_hash(self.word(n))),
+            name_hash: self.name_hash(name),
             cfg_test,
+            docs_end: self.docs_end(lo, hi),
             words: self.words_in(lo, open),
             idents: Vec::new(),
             declares: Vec::new(),

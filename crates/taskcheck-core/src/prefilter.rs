@@ -71,6 +71,7 @@ pub struct Triggers {
     pub follow: &'static [&'static str],
     /// Words of the kept items whose callers the lint reads (the callers of a spawn
     /// wrapper, the fns filling a static map): kept, two names deep, and followed.
+    /// Written like anchors, with the kinds of item they count in (`"fn: *spawn"`).
     pub callers: &'static [&'static str],
     pub scope: Scope,
 }
@@ -83,14 +84,44 @@ impl Triggers {
         Triggers { anchors: &[], context: &[], follow: &[], callers: &[], scope: Scope::Everything };
 }
 
+/// An anchor (or callers entry): the item kinds it counts in (empty: all), and groups
+/// of words, of which an item must mention one word each.
+#[derive(Clone, Debug)]
+struct Anchor {
+    kinds: Vec<ItemKind>,
+    groups: Vec<Vec<u16>>,
+}
+
+impl Anchor {
+    /// `"struct,static: *pool & Vec|VecDeque"`.
+    fn parse(text: &str, words: &mut Words) -> Anchor {
+        let (kinds, words_part) = match text.split_once(':') {
+            Some((k, rest)) => (k.split(',').filter_map(|k| kind_named(k.trim())).collect(), rest),
+            None => (Vec::new(), text),
+        };
+        let groups = words_part
+            .split('&')
+            .map(|group| group.split('|').map(|w| words.id_or_insert(w.trim())).collect())
+            .collect();
+        Anchor { kinds, groups }
+    }
+
+    fn satisfied_by(&self, leaf: &Leaf<'_>) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&leaf.item.kind))
+            && self.groups.iter().all(|g| g.iter().any(|w| leaf.words.contains(w)))
+    }
+
+    fn words(&self) -> impl Iterator<Item = u16> + '_ {
+        self.groups.iter().flatten().copied()
+    }
+}
+
 #[derive(Clone, Debug)]
 struct LintWords {
-    /// Each anchor: the item kinds it counts in (empty: all), and all of these groups,
-    /// each one of its words.
-    anchors: Vec<(Vec<ItemKind>, Vec<Vec<u16>>)>,
+    anchors: Vec<Anchor>,
     context: Vec<u16>,
     follow: Vec<u16>,
-    callers: Vec<u16>,
+    callers: Vec<Anchor>,
     whole_crate: bool,
 }
 
@@ -100,6 +131,17 @@ pub struct Prefilter {
     words: Words,
     lints: Vec<LintWords>,
     call_depth: usize,
+}
+
+/// What to do with one leaf item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeafPlan {
+    /// Parse it as written.
+    Keep,
+    /// Keep its shape (name, signature, attributes), blank its insides and doc comments.
+    Shape,
+    /// Blank all of it: nothing kept names it.
+    Drop,
 }
 
 /// What to do with one file.
@@ -137,24 +179,10 @@ impl Prefilter {
         let lints = lints
             .iter()
             .map(|t| LintWords {
-                anchors: t
-                    .anchors
-                    .iter()
-                    .map(|a| {
-                        let (kinds, words_part) = match a.split_once(':') {
-                            Some((k, rest)) => (k.split(',').filter_map(|k| kind_named(k.trim())).collect(), rest),
-                            None => (Vec::new(), *a),
-                        };
-                        let groups = words_part
-                            .split('&')
-                            .map(|group| group.split('|').map(|w| words.id_or_insert(w.trim())).collect())
-                            .collect();
-                        (kinds, groups)
-                    })
-                    .collect(),
+                anchors: t.anchors.iter().map(|a| Anchor::parse(a, &mut words)).collect(),
                 context: t.context.iter().map(|w| words.id_or_insert(w)).collect(),
                 follow: t.follow.iter().map(|w| words.id_or_insert(w)).collect(),
-                callers: t.callers.iter().map(|w| words.id_or_insert(w)).collect(),
+                callers: t.callers.iter().map(|a| Anchor::parse(a, &mut words)).collect(),
                 whole_crate: t.scope == Scope::Crate,
             })
             .collect();
@@ -167,19 +195,15 @@ impl Prefilter {
     }
 
     /// Step two, per crate: which leaf items each file keeps (see the module docs).
-    /// Returns, per file, `None` to parse it whole, or the keep flag of every leaf in
+    /// Returns, per file, `None` to parse it whole, or the plan of every leaf in
     /// [`leaves`] order.
-    pub fn plan(&self, outlines: &[&FileOutline]) -> Vec<Option<Vec<bool>>> {
+    pub fn plan(&self, outlines: &[&FileOutline]) -> Vec<Option<Vec<LeafPlan>>> {
         let files: Vec<Option<Vec<Leaf<'_>>>> = outlines.iter().map(|o| o.as_ref().ok().map(leaves)).collect();
         // 1. Active lints: an anchor is satisfied by some item.
-        let satisfies = |leaf: &Leaf<'_>, ws: &[u16], (kinds, groups): &(Vec<ItemKind>, Vec<Vec<u16>>)| {
-            (kinds.is_empty() || kinds.contains(&leaf.item.kind))
-                && groups.iter().all(|g| g.iter().any(|w| ws.contains(w)))
-        };
         let mut active_flags = vec![false; self.lints.len()];
         for leaf in files.iter().flatten().flatten().filter(|l| !l.words.is_empty()) {
             for (li, l) in self.lints.iter().enumerate() {
-                active_flags[li] |= l.anchors.iter().any(|a| satisfies(leaf, &leaf.words, a));
+                active_flags[li] |= l.anchors.iter().any(|a| a.satisfied_by(leaf));
             }
         }
         let active: Vec<&LintWords> =
@@ -194,13 +218,9 @@ impl Prefilter {
         let mut queue: VecDeque<(usize, usize, usize)> = VecDeque::new();
         let mut seed_names: HashSet<u64> = HashSet::new();
         let mut is_follow = vec![false; self.words.len()];
-        let mut is_callers = vec![false; self.words.len()];
         for l in &active {
             for &w in &l.follow {
                 is_follow[w as usize] = true;
-            }
-            for &w in &l.callers {
-                is_callers[w as usize] = true;
             }
         }
         for (fi, f) in files.iter().enumerate() {
@@ -214,8 +234,8 @@ impl Prefilter {
                 let is_use = leaf.item.kind == ItemKind::Use;
                 let seed = active.iter().any(|l| {
                     l.context.iter().any(|w| ws.contains(w))
-                        || l.anchors.iter().any(|a| satisfies(leaf, ws, a))
-                        || is_use && l.anchors.iter().flat_map(|a| a.1.iter().flatten()).any(|w| ws.contains(w))
+                        || l.anchors.iter().any(|a| a.satisfied_by(leaf))
+                        || is_use && l.anchors.iter().flat_map(Anchor::words).any(|w| ws.contains(&w))
                 });
                 let follow = ws.iter().any(|&w| is_follow[w as usize]);
                 if !(seed || follow) {
@@ -225,7 +245,9 @@ impl Prefilter {
                 if follow {
                     queue.push_back((fi, li, 0));
                 }
-                if ws.iter().any(|&w| is_callers[w as usize]) {
+                // An associated type is never named alone (`Self::Item`, `<T as X>::Output`).
+                let assoc_type = leaf.item.kind == ItemKind::Type && leaf.in_impl;
+                if !assoc_type && active.iter().any(|l| l.callers.iter().any(|a| a.satisfied_by(leaf))) {
                     seed_names.extend(leaf.item.name_hash);
                 }
                 seed_names.extend(&leaf.item.declares);
@@ -281,19 +303,70 @@ impl Prefilter {
                 }
             }
         }
-        files.iter().zip(keep).map(|(f, k)| f.as_ref().map(|_| k)).collect()
+        // 4. The rest keeps its shape when a kept item names it (call resolution counts
+        // the candidates of a name) and goes entirely otherwise. A file that could not be
+        // outlined is parsed whole and may name anything: then every shape stays.
+        let outlined = files.iter().all(Option::is_some);
+        let mut named: HashSet<u64> = HashSet::new();
+        if outlined {
+            for (f, k) in files.iter().zip(&keep) {
+                for (leaf, _) in f.iter().flatten().zip(k).filter(|(_, &kept)| kept) {
+                    named.extend(&leaf.item.idents);
+                }
+            }
+        }
+        files
+            .iter()
+            .zip(keep)
+            .map(|(f, k)| {
+                let f = f.as_ref()?;
+                Some(
+                    f.iter()
+                        .zip(k)
+                        .map(|(leaf, kept)| {
+                            let item = leaf.item;
+                            if kept {
+                                LeafPlan::Keep
+                            } else if item.kind == ItemKind::InnerAttr && item.idents.is_empty()
+                                || outlined
+                                    && matches!(
+                                        item.kind,
+                                        ItemKind::Fn | ItemKind::Const | ItemKind::Static | ItemKind::Macro
+                                    )
+                                    && !item.name_hash.iter().chain(&item.declares).any(|h| named.contains(h))
+                            {
+                                LeafPlan::Drop
+                            } else {
+                                LeafPlan::Shape
+                            }
+                        })
+                        .collect(),
+                )
+            })
+            .collect()
     }
 
     /// Step three, per file (in parallel): the text to parse.
-    pub fn reduce(&self, text: &str, outline: &FileOutline, keep: Option<&[bool]>) -> FilePlan {
+    pub fn reduce(&self, text: &str, outline: &FileOutline, keep: Option<&[LeafPlan]>) -> FilePlan {
         let (Ok(outline), Some(keep)) = (outline, keep) else { return FilePlan::Whole };
         let leaves = leaves(outline);
         let mut cuts: Vec<(usize, usize, bool)> = Vec::new();
         let mut shapes_only = true;
-        for (leaf, &kept) in leaves.iter().zip(keep) {
-            match (kept, leaf.item.inner) {
-                (false, Some(inner)) => cuts.push((inner.start as usize, inner.end as usize, inner.expr)),
-                _ => shapes_only &= !matters_alone(leaf.item, kept, text),
+        for (leaf, &plan) in leaves.iter().zip(keep) {
+            let item = leaf.item;
+            match plan {
+                LeafPlan::Drop => cuts.push((item.start as usize, item.end as usize, false)),
+                LeafPlan::Shape => {
+                    // Doc comments become attributes the parser builds; a shape needs none.
+                    if item.docs_end > item.start {
+                        cuts.push((item.start as usize, item.docs_end as usize, false));
+                    }
+                    match item.inner {
+                        Some(inner) => cuts.push((inner.start as usize, inner.end as usize, inner.expr)),
+                        None => shapes_only &= !matters_alone(item, false, text),
+                    }
+                }
+                LeafPlan::Keep => shapes_only &= !matters_alone(item, true, text),
             }
         }
         if shapes_only {
@@ -354,27 +427,29 @@ fn matters_alone(item: &Item, kept: bool, text: &str) -> bool {
 pub struct Leaf<'a> {
     pub item: &'a Item,
     pub words: Vec<u16>,
+    /// A member of an `impl` or `trait` block.
+    pub in_impl: bool,
 }
 
 /// The leaves of an outline, depth first (the order of [`Prefilter::plan`]'s flags).
 pub fn leaves(o: &Outline) -> Vec<Leaf<'_>> {
-    fn walk<'a>(items: &'a [Item], headers: &mut Vec<u16>, out: &mut Vec<Leaf<'a>>) {
+    fn walk<'a>(items: &'a [Item], headers: &mut Vec<u16>, in_impl: bool, out: &mut Vec<Leaf<'a>>) {
         for it in items {
             if it.kind.is_container() && it.body.is_some() {
                 let len = headers.len();
                 headers.extend(&it.words);
-                walk(&it.children, headers, out);
+                walk(&it.children, headers, matches!(it.kind, ItemKind::Impl | ItemKind::Trait), out);
                 headers.truncate(len);
             } else {
                 let mut words: Vec<u16> = it.words.iter().chain(headers.iter()).copied().collect();
                 words.sort_unstable();
                 words.dedup();
-                out.push(Leaf { item: it, words });
+                out.push(Leaf { item: it, words, in_impl });
             }
         }
     }
     let mut out = Vec::new();
-    walk(&o.items, &mut Vec::new(), &mut out);
+    walk(&o.items, &mut Vec::new(), false, &mut out);
     out
 }
 
@@ -400,10 +475,10 @@ mod tests {
     }
 
     #[test]
-    fn keeps_anchors_their_callers_and_callees_and_blanks_the_rest() {
+    fn keeps_anchors_their_callers_and_callees_shapes_what_they_name_and_drops_the_rest() {
         let pf = Prefilter::new(&[SPAWNS], 2).unwrap();
         let a = "use x::y;\nfn start() { go(async { work().await }) }\nfn go<F>(f: F) { tokio::spawn(f); }\n\
-                 async fn work() { deeper() }\nfn deeper() { deepest() }\nfn deepest() { 1 }\n\
+                 async fn work() { deeper() }\nfn deeper() { deepest() }\n/// The end.\nfn deepest() { 1 }\n\
                  fn unrelated() { let é = 1; }\nconst TABLE: [u8; 3] = [1, 2, 3];\nstruct S { a: u8 }\n";
         let b = "fn other() { helper() }\nfn helper() {}\n";
         let plans = plan(&pf, &[a, b]);
@@ -412,8 +487,10 @@ mod tests {
         assert!(r.lines().zip(a.lines()).all(|(x, y)| x.chars().count() == y.chars().count()));
         assert_eq!(r.lines().count(), a.lines().count());
         let expect = "use x::y;\nfn start() { go(async { work().await }) }\nfn go<F>(f: F) { tokio::spawn(f); }\n\
-                      async fn work() { deeper() }\nfn deeper() { deepest() }\nfn deepest() {   }\n\
-                      fn unrelated() {            }\nconst TABLE: [u8; 3] = ()       ;\nstruct S {       }\n";
+                      async fn work() { deeper() }\nfn deeper() { deepest() }\n            \nfn deepest() {   }\n\
+                      {unrelated}\n{table}\nstruct S {       }\n"
+            .replace("{unrelated}", &" ".repeat(29))
+            .replace("{table}", &" ".repeat(33));
         assert_eq!(r, expect);
         assert_eq!(plans[1], FilePlan::Skip);
     }
