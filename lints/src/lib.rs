@@ -139,8 +139,15 @@ impl Analyzer for Linter {
 
     fn analyze_file(&self, file: &FileUnit<'_>, ast: &syn::File) -> FileFacts {
         let words = self.settings_for.as_ref().map(|f| (f.0)(&file.source.path).extra_cancel_words());
-        let mut facts =
-            analysis::facts::extract(file.source, file.rel_path, ast, words.as_deref().unwrap_or(&self.extra_words));
+        let walks = analysis::facts::Walks {
+            statics: file.any_active(&[unbounded_static_map::UNBOUNDED_STATIC_MAP.name]),
+            pools: file.any_active(&[
+                pool_holds_pointers::POOL_HOLDS_POINTERS.name,
+                pool_put_without_reset::POOL_PUT_WITHOUT_RESET.name,
+            ]),
+        };
+        let extra_words = words.as_deref().unwrap_or(&self.extra_words);
+        let mut facts = analysis::facts::extract_with(file.source, file.rel_path, ast, extra_words, walks);
         // A cargo-fuzz crate (`fuzz/Cargo.toml`) is harness code, like `benches/`.
         if file.crate_root.and_then(|r| r.file_name()).is_some_and(|n| n == "fuzz") {
             facts.is_test_file = true;
@@ -149,8 +156,12 @@ impl Analyzer for Linter {
     }
 
     fn prefilter(&self, enabled: &[&'static str]) -> Option<taskcheck_core::prefilter::Prefilter> {
-        let triggers: Vec<_> =
-            self.lints.iter().filter(|l| enabled.contains(&l.meta().name)).map(|l| l.meta().triggers).collect();
+        let triggers: Vec<_> = self
+            .lints
+            .iter()
+            .filter(|l| enabled.contains(&l.meta().name))
+            .map(|l| (l.meta().name, l.meta().triggers))
+            .collect();
         // As deep as any analysis follows calls from where it starts.
         let depth =
             analysis::tasks::TASK_CALL_DEPTH.max(analysis::tasks::MAIN_CALL_DEPTH).max(spawn_in_drop::DROP_CALL_DEPTH);

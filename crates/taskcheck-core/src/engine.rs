@@ -42,6 +42,16 @@ pub struct FileUnit<'a> {
     pub crate_root: Option<&'a Path>,
     /// Path relative to the crate root (or the file name when there is none), `/`-separated.
     pub rel_path: &'a str,
+    /// The lints that can fire in the file's crate, when the prefilter knows (`None`:
+    /// any enabled lint): an analysis only they read can be left out.
+    pub active: Option<&'a [&'static str]>,
+}
+
+impl FileUnit<'_> {
+    /// Whether one of `lints` can fire in the file's crate.
+    pub fn any_active(&self, lints: &[&str]) -> bool {
+        self.active.is_none_or(|a| a.iter().any(|l| lints.contains(l)))
+    }
 }
 
 /// One crate's files with their facts, for the join.
@@ -494,6 +504,7 @@ fn analyze_one<A: Analyzer>(
     analyzer: &A,
     p: &Prepared,
     rel: &str,
+    active: Option<&[&'static str]>,
     reduced: Option<&str>,
     max_nesting: usize,
 ) -> (Option<A::Facts>, Vec<Diagnostic>) {
@@ -501,7 +512,7 @@ fn analyze_one<A: Analyzer>(
     if let Some(text) = reduced {
         // The prefilter's text: same lines and columns, so spans are the original's.
         // Should it not parse, the whole file is parsed and reports what is wrong.
-        let unit = FileUnit { source, crate_root: p.crate_root.as_deref(), rel_path: rel };
+        let unit = FileUnit { source, crate_root: p.crate_root.as_deref(), rel_path: rel, active };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if scan::max_nesting(text).depth > max_nesting {
                 return None;
@@ -519,7 +530,7 @@ fn analyze_one<A: Analyzer>(
         let msg = format!("`{}` is nested {} levels deep (limit {max_nesting}); skipped", source.display, depth.depth);
         return (None, vec![Diagnostic::input_error("parse", msg, span)]);
     }
-    let unit = FileUnit { source, crate_root: p.crate_root.as_deref(), rel_path: rel };
+    let unit = FileUnit { source, crate_root: p.crate_root.as_deref(), rel_path: rel, active };
     let result =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match parse_guarded(&source.text, max_nesting) {
             Ok(ast) => {
@@ -594,7 +605,7 @@ pub fn file_facts<A: Analyzer>(
         errors: vec![],
     };
     let rel = rel_path(&p.source, p.crate_root.as_deref());
-    analyze_one(analyzer, &p, &rel, None, opts.max_nesting)
+    analyze_one(analyzer, &p, &rel, None, None, opts.max_nesting)
 }
 
 /// Joins one crate's cached facts and applies `levels`: the findings in its files.
@@ -608,7 +619,7 @@ pub fn join_crate<A: Analyzer>(
     let units: Vec<(FileUnit<'_>, &A::Facts)> = files
         .iter()
         .zip(&rels)
-        .map(|((s, f), rel)| (FileUnit { source: s, crate_root: root, rel_path: rel }, *f))
+        .map(|((s, f), rel)| (FileUnit { source: s, crate_root: root, rel_path: rel, active: None }, *f))
         .collect();
     let per_file: Vec<Arc<Levels>> = files.iter().map(|(s, _)| levels(&s.path)).collect();
     let enabled = enabled_in(per_file.iter().map(|l| &**l));
@@ -674,12 +685,15 @@ fn lint_crate<A: Analyzer>(
         opts.file_levels.iter().flat_map(|f| prepared.iter().map(|p| (f.0)(&p.source.path))).collect();
     let enabled = enabled_in(std::iter::once(levels).chain(per_file.iter().map(|l| &**l)));
     let prefilter = if opts.prefilter { analyzer.prefilter(&enabled) } else { None };
+    let mut active: Option<Vec<&'static str>> = None;
     let plans: Vec<FilePlan> = match &prefilter {
         Some(pf) => {
             let outlines: Vec<Option<FileOutline>> =
                 prepared.par_iter().map(|p| p.text_ok.then(|| pf.outline(&p.source.text))).collect();
             let read: Vec<&FileOutline> = outlines.iter().flatten().collect();
-            let mut keeps = pf.plan(&read).into_iter();
+            let plan = pf.plan(&read);
+            active = plan.active;
+            let mut keeps = plan.files.into_iter();
             let keeps: Vec<Option<Vec<LeafPlan>>> =
                 outlines.iter().map(|o| o.as_ref().and_then(|_| keeps.next().flatten())).collect();
             prepared
@@ -710,8 +724,10 @@ fn lint_crate<A: Analyzer>(
         .map(|((p, rel), plan)| match plan {
             _ if !p.text_ok => (None, vec![]),
             FilePlan::Skip => (None, vec![]),
-            FilePlan::Whole => analyze_one(analyzer, p, rel, None, opts.max_nesting),
-            FilePlan::Reduced { text, .. } => analyze_one(analyzer, p, rel, Some(&text), opts.max_nesting),
+            FilePlan::Whole => analyze_one(analyzer, p, rel, active.as_deref(), None, opts.max_nesting),
+            FilePlan::Reduced { text, .. } => {
+                analyze_one(analyzer, p, rel, active.as_deref(), Some(&text), opts.max_nesting)
+            }
         })
         .collect();
 
@@ -723,7 +739,7 @@ fn lint_crate<A: Analyzer>(
             diagnostics.extend(errors.iter().cloned());
         }
         if let Some(f) = facts {
-            files.push((FileUnit { source: &p.source, crate_root: root, rel_path: rel }, f));
+            files.push((FileUnit { source: &p.source, crate_root: root, rel_path: rel, active: active.as_deref() }, f));
         }
     }
     let by_id: HashMap<FileId, &Prepared> = prepared.iter().map(|p| (p.source.id, p)).collect();

@@ -15,8 +15,40 @@ use std::collections::HashMap;
 #[derive(Clone, Debug, Default)]
 pub struct Words {
     ids: HashMap<Box<str>, u16>,
+    /// The exact words by [`word_hash`]: the outline hashes every identifier anyway.
+    by_hash: HashMap<u64, u16, BuildHashed>,
     names: Vec<Box<str>>,
     parts: Vec<(Box<str>, u16)>,
+    /// The first bytes of the parts, as a bit set: most positions of an identifier
+    /// start none of them.
+    part_starts: [u64; 4],
+}
+
+/// [`word_hash`] is already a good hash: use it as it is.
+#[derive(Clone, Copy, Debug, Default)]
+struct BuildHashed;
+
+impl std::hash::BuildHasher for BuildHashed {
+    type Hasher = Hashed;
+    fn build_hasher(&self) -> Hashed {
+        Hashed(0)
+    }
+}
+
+struct Hashed(u64);
+
+impl std::hash::Hasher for Hashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl Words {
@@ -36,20 +68,42 @@ impl Words {
         let id = self.names.len() as u16;
         self.ids.insert(word.into(), id);
         self.names.push(word.into());
-        if let Some(part) = word.strip_prefix('*') {
-            self.parts.push((part.into(), id));
+        match word.strip_prefix('*') {
+            Some(part) if !part.is_empty() => {
+                let first = part.as_bytes()[0];
+                self.part_starts[usize::from(first >> 6)] |= 1 << (first & 63);
+                self.parts.push((part.into(), id));
+            }
+            _ => {
+                self.by_hash.insert(word_hash(word), id);
+            }
         }
         id
     }
 
-    /// The ids of the words `ident` matches (exactly, or containing a `*part`).
-    fn matches(&self, ident: &str, out: &mut Vec<u16>) {
-        if let Some(&id) = self.ids.get(ident) {
-            out.push(id);
+    /// The ids of the words `ident` (whose [`word_hash`] is `hash`) matches: exactly, or
+    /// containing a `*part`.
+    fn matches(&self, ident: &str, hash: u64, out: &mut Vec<u16>) {
+        if let Some(&id) = self.by_hash.get(&hash) {
+            if *self.names[usize::from(id)] == *ident {
+                out.push(id);
+            }
         }
-        for (part, id) in &self.parts {
-            if ident.contains(&**part) {
-                out.push(*id);
+        if self.parts.is_empty() {
+            return;
+        }
+        let b = ident.as_bytes();
+        for i in 0..b.len() {
+            if self.part_starts[usize::from(b[i] >> 6)] & (1 << (b[i] & 63)) == 0 {
+                continue;
+            }
+            for (part, id) in &self.parts {
+                // A byte loop, not `starts_with`: almost every try fails on its second
+                // byte, and a `memcmp` call costs more than that.
+                let p = part.as_bytes();
+                if b.len() - i >= p.len() && p.iter().zip(&b[i..]).all(|(x, y)| x == y) {
+                    out.push(*id);
+                }
             }
         }
     }
@@ -567,25 +621,36 @@ impl Cx<'_> {
         (start, end)
     }
 
-    fn words_in(&self, lo: usize, hi: usize) -> Vec<u16> {
+    /// The words of the set among tokens `lo..hi`, sorted; with `idents`, also the
+    /// hashes of the identifiers but macro names and `_`, sorted.
+    fn words_in(&self, lo: usize, hi: usize, mut idents: Option<&mut Vec<u64>>) -> Vec<u16> {
         let mut ws: Vec<u16> = Vec::new();
         for j in lo..hi {
             if self.toks[j].kind == Tok::Ident {
-                self.words.matches(self.word(j), &mut ws);
+                let w = self.word(j);
+                let h = word_hash(w);
+                self.words.matches(w, h, &mut ws);
+                // A macro's name (`error!`) names no fn, static or const.
+                if let Some(idents) = idents.as_deref_mut() {
+                    if !self.is(j + 1, Tok::Punct(b'!')) && w != "_" {
+                        idents.push(h);
+                    }
+                }
             }
         }
         ws.sort_unstable();
         ws.dedup();
+        if let Some(idents) = idents {
+            idents.sort_unstable();
+            idents.dedup();
+        }
         ws
     }
 
     fn leaf(&self, lo: usize, hi: usize, kind: ItemKind, name: Option<usize>, cfg_test: bool) -> Item {
         let (start, end) = self.byte_range(lo, hi);
-        // A macro's name (`error!`) names no fn, static or const.
-        let mut idents: Vec<u64> = (lo..hi)
-            .filter(|&j| self.toks[j].kind == Tok::Ident && !self.is(j + 1, Tok::Punct(b'!')) && self.word(j) != "_")
-            .map(|j| word_hash(self.word(j)))
-            .collect();
+        let mut idents: Vec<u64> = Vec::new();
+        let words = self.words_in(lo, hi, Some(&mut idents));
         let declares = match kind {
             ItemKind::Use => self.trigger_aliases(lo, hi),
             ItemKind::Macro => (lo..hi)
@@ -597,8 +662,6 @@ impl Cx<'_> {
                 .collect(),
             _ => Vec::new(),
         };
-        idents.sort_unstable();
-        idents.dedup();
         Item {
             start,
             end,
@@ -607,7 +670,7 @@ impl Cx<'_> {
             name_hash: self.name_hash(name),
             cfg_test,
             docs_end: self.docs_end(lo, hi),
-            words: self.words_in(lo, hi),
+            words,
             idents,
             declares,
             inner: self.inner(lo, hi, kind, name),
@@ -639,7 +702,7 @@ impl Cx<'_> {
         for j in lo..hi.saturating_sub(2) {
             if self.is(j, Tok::Ident) && self.is_word(j + 1, "as") && self.is(j + 2, Tok::Ident) {
                 found.clear();
-                self.words.matches(self.word(j), &mut found);
+                self.words.matches(self.word(j), word_hash(self.word(j)), &mut found);
                 if !found.is_empty() && self.word(j + 2) != "_" {
                     out.push(word_hash(self.word(j + 2)));
                 }
@@ -722,7 +785,7 @@ impl Cx<'_> {
             name_hash: self.name_hash(name),
             cfg_test,
             docs_end: self.docs_end(lo, hi),
-            words: self.words_in(lo, open),
+            words: self.words_in(lo, open, None),
             idents: Vec::new(),
             declares: Vec::new(),
             inner: None,

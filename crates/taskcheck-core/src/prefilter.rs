@@ -118,6 +118,7 @@ impl Anchor {
 
 #[derive(Clone, Debug)]
 struct LintWords {
+    name: &'static str,
     anchors: Vec<Anchor>,
     context: Vec<u16>,
     follow: Vec<u16>,
@@ -131,6 +132,15 @@ pub struct Prefilter {
     words: Words,
     lints: Vec<LintWords>,
     call_depth: usize,
+}
+
+/// What [`Prefilter::plan`] decides for one crate.
+#[derive(Clone, Debug)]
+pub struct CratePlan {
+    /// Per file, `None` to parse it whole, or the plan of every leaf in [`leaves`] order.
+    pub files: Vec<Option<Vec<LeafPlan>>>,
+    /// The lints that can fire in the crate (an anchor occurs in it); `None`: any.
+    pub active: Option<Vec<&'static str>>,
 }
 
 /// What to do with one leaf item.
@@ -170,15 +180,17 @@ impl FilePlan {
 pub type FileOutline = Result<Outline, LexFailure>;
 
 impl Prefilter {
-    /// `None` when an enabled lint needs every file (its scope is `Everything`).
-    pub fn new(lints: &[Triggers], call_depth: usize) -> Option<Prefilter> {
-        if lints.iter().any(|t| t.scope == Scope::Everything) {
+    /// The enabled lints by name; `None` when one needs every file (its scope is
+    /// `Everything`).
+    pub fn new(lints: &[(&'static str, Triggers)], call_depth: usize) -> Option<Prefilter> {
+        if lints.iter().any(|(_, t)| t.scope == Scope::Everything) {
             return None;
         }
         let mut words = Words::default();
         let lints = lints
             .iter()
-            .map(|t| LintWords {
+            .map(|&(name, t)| LintWords {
+                name,
                 anchors: t.anchors.iter().map(|a| Anchor::parse(a, &mut words)).collect(),
                 context: t.context.iter().map(|w| words.id_or_insert(w)).collect(),
                 follow: t.follow.iter().map(|w| words.id_or_insert(w)).collect(),
@@ -194,11 +206,11 @@ impl Prefilter {
         outline(text, &self.words)
     }
 
-    /// Step two, per crate: which leaf items each file keeps (see the module docs).
-    /// Returns, per file, `None` to parse it whole, or the plan of every leaf in
-    /// [`leaves`] order.
-    pub fn plan(&self, outlines: &[&FileOutline]) -> Vec<Option<Vec<LeafPlan>>> {
+    /// Step two, per crate: which lints can fire, and which leaf items each file keeps
+    /// (see the module docs).
+    pub fn plan(&self, outlines: &[&FileOutline]) -> CratePlan {
         let files: Vec<Option<Vec<Leaf<'_>>>> = outlines.iter().map(|o| o.as_ref().ok().map(leaves)).collect();
+        let outlined = files.iter().all(Option::is_some);
         // 1. Active lints: an anchor is satisfied by some item.
         let mut active_flags = vec![false; self.lints.len()];
         for leaf in files.iter().flatten().flatten().filter(|l| !l.words.is_empty()) {
@@ -208,8 +220,10 @@ impl Prefilter {
         }
         let active: Vec<&LintWords> =
             self.lints.iter().zip(&active_flags).filter(|(_, &a)| a).map(|(l, _)| l).collect();
+        // A file that could not be outlined may hold any anchor: then every lint may fire.
+        let active_names = outlined.then(|| active.iter().map(|l| l.name).collect());
         if active.iter().any(|l| l.whole_crate) {
-            return vec![None; files.len()];
+            return CratePlan { files: vec![None; files.len()], active: active_names };
         }
         // 2. Seeds: items with an active lint's anchor or context word. Items with a
         // follow word are followed; the callers of a seed of a `callers` lint are kept
@@ -306,7 +320,6 @@ impl Prefilter {
         // 4. The rest keeps its shape when a kept item names it (call resolution counts
         // the candidates of a name) and goes entirely otherwise. A file that could not be
         // outlined is parsed whole and may name anything: then every shape stays.
-        let outlined = files.iter().all(Option::is_some);
         let mut named: HashSet<u64> = HashSet::new();
         if outlined {
             for (f, k) in files.iter().zip(&keep) {
@@ -315,7 +328,7 @@ impl Prefilter {
                 }
             }
         }
-        files
+        let files = files
             .iter()
             .zip(keep)
             .map(|(f, k)| {
@@ -343,7 +356,8 @@ impl Prefilter {
                         .collect(),
                 )
             })
-            .collect()
+            .collect();
+        CratePlan { files, active: active_names }
     }
 
     /// Step three, per file (in parallel): the text to parse.
@@ -463,7 +477,7 @@ mod tests {
     fn plan(pf: &Prefilter, texts: &[&str]) -> Vec<FilePlan> {
         let outlines: Vec<FileOutline> = texts.iter().map(|t| pf.outline(t)).collect();
         let refs: Vec<&FileOutline> = outlines.iter().collect();
-        let keeps = pf.plan(&refs);
+        let keeps = pf.plan(&refs).files;
         texts.iter().zip(&outlines).zip(&keeps).map(|((t, o), k)| pf.reduce(t, o, k.as_deref())).collect()
     }
 
@@ -476,7 +490,7 @@ mod tests {
 
     #[test]
     fn keeps_anchors_their_callers_and_callees_shapes_what_they_name_and_drops_the_rest() {
-        let pf = Prefilter::new(&[SPAWNS], 2).unwrap();
+        let pf = Prefilter::new(&[("spawns", SPAWNS)], 2).unwrap();
         let a = "use x::y;\nfn start() { go(async { work().await }) }\nfn go<F>(f: F) { tokio::spawn(f); }\n\
                  async fn work() { deeper() }\nfn deeper() { deepest() }\n/// The end.\nfn deepest() { 1 }\n\
                  fn unrelated() { let é = 1; }\nconst TABLE: [u8; 3] = [1, 2, 3];\nstruct S { a: u8 }\n";
@@ -497,7 +511,7 @@ mod tests {
 
     #[test]
     fn a_file_of_a_crate_without_anchors_is_skipped_and_bad_input_parsed_whole() {
-        let pf = Prefilter::new(&[SPAWNS], 4).unwrap();
+        let pf = Prefilter::new(&[("spawns", SPAWNS)], 4).unwrap();
         let plans = plan(&pf, &["fn a() { loop {} }", "fn b() { (]", "#![cfg(test)]\nfn c() { x() }"]);
         assert_eq!(plans[0], FilePlan::Skip);
         assert_eq!(plans[1], FilePlan::Whole);
@@ -507,8 +521,8 @@ mod tests {
     #[test]
     fn crate_scope_keeps_the_whole_crate_once_active() {
         let pools = Triggers { anchors: &["Pool"], context: &[], follow: &[], callers: &[], scope: Scope::Crate };
-        let pf = Prefilter::new(&[SPAWNS, pools], 4).unwrap();
+        let pf = Prefilter::new(&[("spawns", SPAWNS), ("pools", pools)], 4).unwrap();
         assert_eq!(plan(&pf, &["fn a() { Pool::new(); }", "fn b() {}"]), [FilePlan::Whole, FilePlan::Whole]);
-        assert!(Prefilter::new(&[SPAWNS, Triggers::EVERYTHING], 4).is_none());
+        assert!(Prefilter::new(&[("spawns", SPAWNS), ("all", Triggers::EVERYTHING)], 4).is_none());
     }
 }

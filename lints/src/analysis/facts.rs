@@ -368,8 +368,32 @@ pub fn target_of(rel_path: &str) -> Target {
     Target::Src
 }
 
+/// Which of the separate walks to run: each serves only some lints.
+#[derive(Clone, Copy, Debug)]
+pub struct Walks {
+    /// Statics and their uses (`unbounded_static_map`).
+    pub statics: bool,
+    /// Object pools (`pool_holds_pointers`, `pool_put_without_reset`).
+    pub pools: bool,
+}
+
+impl Walks {
+    pub const ALL: Walks = Walks { statics: true, pools: true };
+}
+
 /// Extracts the facts of one parsed file.
 pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &[String]) -> FileFacts {
+    extract_with(src, rel_path, ast, extra_words, Walks::ALL)
+}
+
+/// [`extract`], leaving out the walks no lint will read.
+pub fn extract_with(
+    src: &SourceFile,
+    rel_path: &str,
+    ast: &syn::File,
+    extra_words: &[String],
+    walks: Walks,
+) -> FileFacts {
     let mut kinds = FieldKinds::default();
     kinds.visit_file(ast);
     let module = module_of(rel_path);
@@ -394,10 +418,11 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
             consts: Vec::new(),
             channels: Vec::new(),
             forgotten_guards: Vec::new(),
-            statics: static_facts(src, ast),
-            pools: pool_facts(src, ast),
-            items: super::suppress::item_ranges(ast),
+            statics: if walks.statics { static_facts(src, ast) } else { StaticFacts::default() },
+            pools: if walks.pools { pool_facts(src, ast) } else { PoolFacts::default() },
             suppressions: super::suppress::parse(src),
+            // Item ranges only serve suppressions; most files have none.
+            items: Vec::new(),
             blocking_sleeps: Vec::new(),
             routes: Vec::new(),
             pendings: Vec::new(),
@@ -427,6 +452,9 @@ pub fn extract(src: &SourceFile, rel_path: &str, ast: &syn::File, extra_words: &
     x.resolver.push(UseScope::from_items(&ast.items));
     for item in &ast.items {
         x.visit_item(item);
+    }
+    if !x.facts.suppressions.is_empty() {
+        x.facts.items = super::suppress::item_ranges(ast);
     }
     x.facts
 }

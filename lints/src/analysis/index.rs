@@ -361,7 +361,7 @@ pub(crate) mod tests {
             self.sources
                 .iter()
                 .zip(&self.rels)
-                .map(|(s, r)| FileUnit { source: s, crate_root: None, rel_path: r })
+                .map(|(s, r)| FileUnit { source: s, crate_root: None, rel_path: r, active: None })
                 .collect()
         }
     }
