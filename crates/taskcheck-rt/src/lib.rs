@@ -131,24 +131,6 @@ mod threads;
 /// type has no values, so nothing else here can run.
 #[cfg(not(target_os = "linux"))]
 mod threads {
-    #[derive(Debug, Default, PartialEq, Eq)]
-    pub(crate) struct Scan {
-        pub started: Vec<Found>,
-        pub runtime: Vec<Found>,
-    }
-
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub(crate) struct Found {
-        pub tid: u32,
-        pub name: String,
-    }
-
-    impl Scan {
-        pub fn is_empty(&self) -> bool {
-            self.started.is_empty() && self.runtime.is_empty()
-        }
-    }
-
     pub(crate) enum ThreadWatch {}
 
     impl ThreadWatch {
@@ -160,16 +142,12 @@ mod threads {
             match *self {}
         }
 
-        pub fn name_is_inherited(&self, _: &str) -> bool {
-            match *self {}
-        }
-
         #[cfg_attr(not(all(tokio_unstable, feature = "taskdump")), allow(dead_code))]
         pub fn unmarked<T>(&self, _: impl FnOnce() -> T) -> T {
             match *self {}
         }
 
-        pub fn scan(&self, _: &[String]) -> Scan {
+        pub fn wait(&self, _: &crate::Config) -> Vec<crate::LeakedThread> {
             match *self {}
         }
     }
@@ -244,7 +222,7 @@ pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_millis(200);
 pub(crate) const RUNTIME_THREAD_PREFIX: &str = "tcrt-rt-";
 
 /// How often the check looks at the task count and the thread list while it waits.
-const POLL: Duration = Duration::from_millis(2);
+pub(crate) const POLL: Duration = Duration::from_millis(2);
 
 /// The tokio scheduler the test runs on, as in `#[tokio::test(flavor = ...)]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -466,6 +444,7 @@ impl std::error::Error for Leaks {}
 /// });
 /// assert_eq!(sum.unwrap(), 60);
 /// ```
+#[track_caller]
 pub fn check<F, Fut>(config: Config, body: F) -> Fut::Output
 where
     F: FnOnce() -> Fut,
@@ -497,6 +476,7 @@ where
 /// assert_eq!(leaks.tasks, 1);
 /// assert!(leaks.to_string().starts_with("taskcheck-rt: the test leaked 1 task;"));
 /// ```
+#[track_caller]
 pub fn try_check<F, Fut>(config: Config, body: F) -> Result<Fut::Output, Leaks>
 where
     F: FnOnce() -> Fut,
@@ -538,7 +518,7 @@ where
     runtime.shutdown_timeout(grace);
 
     let threads = match &watch {
-        Some(watch) => wait_for_threads(watch, &config),
+        Some(watch) => watch.wait(&config),
         None => Vec::new(),
     };
     drop(watch);
@@ -581,32 +561,6 @@ fn wait_for_tasks(runtime: &Runtime, grace: Duration, allowed: usize) -> usize {
             tokio::time::sleep(POLL).await;
         }
     })
-}
-
-/// Waits up to the grace period for the test's threads, and the runtime's, to end; returns
-/// those still running.
-fn wait_for_threads(watch: &ThreadWatch, config: &Config) -> Vec<LeakedThread> {
-    let deadline = Instant::now() + config.grace_period;
-    let scan = loop {
-        let scan = watch.scan(&config.ignored_threads);
-        if scan.is_empty() || Instant::now() >= deadline {
-            break scan;
-        }
-        std::thread::sleep(POLL);
-    };
-    let started = scan.started.into_iter().map(|found| LeakedThread {
-        name_inherited: watch.name_is_inherited(&found.name),
-        tid: found.tid,
-        name: found.name,
-        runtime: false,
-    });
-    let runtime = scan.runtime.into_iter().map(|found| LeakedThread {
-        tid: found.tid,
-        name: found.name,
-        name_inherited: false,
-        runtime: true,
-    });
-    started.chain(runtime).collect()
 }
 
 #[cfg(all(tokio_unstable, feature = "taskdump"))]

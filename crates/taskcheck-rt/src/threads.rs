@@ -28,6 +28,9 @@ use std::collections::HashSet;
 use std::fs;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use crate::{Config, LeakedThread};
 
 /// Serializes checks: at most one thread pattern is live at a time (see the module docs).
 static CHECK_LOCK: Mutex<()> = Mutex::new(());
@@ -40,7 +43,7 @@ const PATTERNS: [[usize; 2]; 6] = [[0, 1], [2, 3], [0, 2], [1, 3], [0, 3], [1, 2
 
 /// A thread still running when the check looked for the last time.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Found {
+struct Found {
     pub tid: u32,
     /// `/proc/self/task/<tid>/comm`: the thread's name, cut to 15 bytes by the kernel.
     pub name: String,
@@ -48,17 +51,29 @@ pub(crate) struct Found {
 
 /// The threads the test left behind, as seen at one moment.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Scan {
+struct Scan {
     /// Started (directly or not) by the test and not one of the runtime's own threads.
     pub started: Vec<Found>,
     /// The runtime's own threads, still running although the runtime was shut down.
     pub runtime: Vec<Found>,
+    /// New threads with every signal blocked: glibc and musl start each new thread that way
+    /// and install the inherited mask a moment later, so such a thread may yet turn out to be
+    /// the test's. (Or it blocks everything for good, and is nobody's to report.)
+    pub undecided: usize,
 }
 
 impl Scan {
-    pub fn is_empty(&self) -> bool {
-        self.started.is_empty() && self.runtime.is_empty()
+    /// Nothing to report, and nothing that may still turn out to be reportable.
+    pub fn is_settled(&self) -> bool {
+        self.started.is_empty() && self.runtime.is_empty() && self.undecided == 0
     }
+}
+
+enum Mark {
+    Marked,
+    Unmarked,
+    /// Every one of the four signals blocked: see [`Scan::undecided`].
+    Undecided,
 }
 
 /// Marks the calling thread for the duration of one check and tells the test's threads apart.
@@ -134,7 +149,7 @@ impl ThreadWatch {
 
     /// The name a thread has when the test started it without naming it: the name of the
     /// thread that started it (the test's thread or a runtime thread).
-    pub fn name_is_inherited(&self, name: &str) -> bool {
+    fn name_is_inherited(&self, name: &str) -> bool {
         name == self.caller_name || name.starts_with(crate::RUNTIME_THREAD_PREFIX)
     }
 
@@ -150,7 +165,7 @@ impl ThreadWatch {
     }
 
     /// The test's threads that are running now, minus the ones `ignore` says to leave alone.
-    pub fn scan(&self, ignore: &[String]) -> Scan {
+    fn scan(&self, ignore: &[String]) -> Scan {
         let mut scan = Scan::default();
         let Some(tids) = list_tids() else { return scan };
         let runtime = self.runtime.lock().unwrap_or_else(PoisonError::into_inner).clone();
@@ -161,16 +176,55 @@ impl ThreadWatch {
             let Some(name) = read_name(tid) else { continue };
             if runtime.contains(&tid) {
                 scan.runtime.push(Found { tid, name });
-            } else if self.is_marked(tid) && !ignore.iter().any(|prefix| name_matches(&name, prefix)) {
-                scan.started.push(Found { tid, name });
+                continue;
+            }
+            match self.mark(tid) {
+                Mark::Marked if !ignore.iter().any(|prefix| name_matches(&name, prefix)) => {
+                    scan.started.push(Found { tid, name })
+                }
+                Mark::Undecided => scan.undecided += 1,
+                Mark::Marked | Mark::Unmarked => {}
             }
         }
         scan
     }
 
-    fn is_marked(&self, tid: u32) -> bool {
-        let Some(mask) = blocked_signals(tid) else { return false };
-        self.signals.iter().zip(&self.blocked).all(|(&sig, &block)| ((mask >> (sig - 1)) & 1 == 1) == block)
+    /// Waits up to the grace period for the test's threads, and the runtime's, to end; returns
+    /// those still running.
+    pub fn wait(&self, config: &Config) -> Vec<LeakedThread> {
+        let deadline = Instant::now() + config.grace_period;
+        let scan = loop {
+            let scan = self.scan(&config.ignored_threads);
+            if scan.is_settled() || Instant::now() >= deadline {
+                break scan;
+            }
+            std::thread::sleep(crate::POLL);
+        };
+        let started = scan.started.into_iter().map(|found| LeakedThread {
+            name_inherited: self.name_is_inherited(&found.name),
+            tid: found.tid,
+            name: found.name,
+            runtime: false,
+        });
+        let runtime = scan.runtime.into_iter().map(|found| LeakedThread {
+            tid: found.tid,
+            name: found.name,
+            name_inherited: false,
+            runtime: true,
+        });
+        started.chain(runtime).collect()
+    }
+
+    fn mark(&self, tid: u32) -> Mark {
+        let Some(mask) = blocked_signals(tid) else { return Mark::Unmarked };
+        let blocked = self.signals.map(|sig| (mask >> (sig - 1)) & 1 == 1);
+        if blocked == self.blocked {
+            Mark::Marked
+        } else if blocked == [true; 4] {
+            Mark::Undecided
+        } else {
+            Mark::Unmarked
+        }
     }
 }
 
@@ -236,49 +290,54 @@ mod tests {
 
     #[test]
     fn threads_started_from_a_marked_thread_are_marked_and_others_are_not() {
+        use std::sync::mpsc::{channel, Receiver, Sender};
+        use std::thread::{Builder, JoinHandle};
+
+        // A thread that says it runs (by then its mask and name are its own) and waits for
+        // `stop` to be dropped.
+        fn waiter(name: &str, ready: &Sender<()>, stop: &Arc<Mutex<Receiver<()>>>) -> JoinHandle<()> {
+            let (ready, stop) = (ready.clone(), Arc::clone(stop));
+            Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    ready.send(()).unwrap();
+                    let _ = stop.lock().unwrap().recv();
+                })
+                .unwrap()
+        }
+
+        let (ready, ready_rx) = channel();
+        let (stop, stop_rx) = channel::<()>();
+        let stop_rx = Arc::new(Mutex::new(stop_rx));
         // An unmarked thread, started before the watch, that starts a thread on request:
         // stands for another test running in parallel.
-        let (request, requests) = std::sync::mpsc::channel::<()>();
-        let (started, started_rx) = std::sync::mpsc::channel();
-        let (stop, stop_rx) = std::sync::mpsc::channel::<()>();
-        let stop_rx = Arc::new(Mutex::new(stop_rx));
+        let (request, requests) = channel::<()>();
+        let (started, started_rx) = channel();
         let outsider = std::thread::spawn({
-            let stop_rx = Arc::clone(&stop_rx);
+            let (ready, stop_rx) = (ready.clone(), Arc::clone(&stop_rx));
             move || {
                 for () in requests {
-                    let stop_rx = Arc::clone(&stop_rx);
-                    let child = std::thread::Builder::new()
-                        .name("outsider-child".into())
-                        .spawn(move || {
-                            let _ = stop_rx.lock().unwrap().recv();
-                        })
-                        .unwrap();
-                    started.send(child).unwrap();
+                    started.send(waiter("outsider-child", &ready, &stop_rx)).unwrap();
                 }
             }
         });
 
         let watch = ThreadWatch::start().expect("/proc/self/task is readable on Linux");
-        let ours = std::thread::Builder::new()
-            .name("ours".into())
-            .spawn({
-                let stop_rx = Arc::clone(&stop_rx);
-                move || {
-                    let _ = stop_rx.lock().unwrap().recv();
-                }
-            })
-            .unwrap();
+        let ours = waiter("ours", &ready, &stop_rx);
         request.send(()).unwrap();
         let theirs = started_rx.recv().unwrap();
+        ready_rx.recv().unwrap();
+        ready_rx.recv().unwrap();
 
         let scan = watch.scan(&[]);
         assert_eq!(scan.started.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["ours"]);
         assert!(scan.runtime.is_empty());
-        assert!(watch.scan(&["our".to_owned()]).is_empty());
+        let ignoring = watch.scan(&["our".to_owned()]);
+        assert!(ignoring.started.is_empty() && ignoring.runtime.is_empty());
         drop(watch);
 
         drop(request);
-        // Two receivers share `stop_rx`; dropping the sender ends both.
+        // The two waiters share `stop_rx`; dropping the sender ends both.
         drop(stop);
         ours.join().unwrap();
         theirs.join().unwrap();
