@@ -79,13 +79,15 @@
 //!   (another runtime's worker threads are, below).
 //! * **Threads** (Linux only): a thread is the test's when it was started, directly or through
 //!   other threads, by the test's thread or the runtime's threads while the test ran; threads
-//!   that other tests start in parallel are not. The attribution is inherited through the signal
-//!   mask (the details, and its limits, are in the source of `src/threads.rs`); to keep it
-//!   exact, checked tests in one process **run one at a time** (a process-wide lock; the tests
-//!   without the check still run in parallel with them). The runtime's own threads are not
-//!   reported, unless one is still running after the runtime shut down: then a
-//!   `spawn_blocking` closure, or a task that blocks its worker, is still running. On other
-//!   platforms threads are not checked, and never fail a test.
+//!   that other tests start in parallel are not. A new thread inherits the signal mask of the
+//!   thread that starts it, so the check blocks a pattern of four real-time signals in the
+//!   test's thread and looks for that pattern in `/proc/self/task/<tid>/status` (the details
+//!   are in `src/threads.rs`). To keep the attribution exact, checked tests in one process
+//!   **run one at a time** (a process-wide lock; tests without the check still run in parallel
+//!   with them and with each other). Threads that existed before the check are never reported.
+//!   The runtime's own threads are not reported either, unless one is still running after the
+//!   runtime shut down: then a `spawn_blocking` closure, or a task that blocks its worker, is
+//!   still running. On other platforms threads are not checked, and never fail a test.
 //! * **The test's own failure wins**: a body that panics has its panic resumed (after the
 //!   runtime is shut down), so `#[should_panic(expected = "...")]` sees the body's message;
 //!   a body that returns `Err` returns it, unchecked.
@@ -102,16 +104,24 @@
 //!
 //! # Limits
 //!
-//! * A thread that the test starts and that then blocks every signal, or changes these four
-//!   real-time signals' mask itself, is not recognised as the test's (a missed leak, never a
-//!   false one).
-//! * A thread that is the test's by the rules above but was started by a thread leaked by an
-//!   earlier checked test in the same process (6, 12, ... checks earlier) is blamed on this test.
+//! * A thread that the test starts and that then blocks every signal, or changes the mask of
+//!   the four signals itself, is not recognised as the test's (a missed leak, never a false one).
+//!   glibc and musl start every thread with all signals blocked for a moment, so the check
+//!   waits (up to the grace period) for new threads in that state to settle: a passing test
+//!   can take its grace period to finish while a test next to it starts threads that block
+//!   everything for good.
+//! * A thread started, while this test runs, by a thread that an earlier checked test leaked is
+//!   blamed on this test when the two checks used the same pattern (6, 12, ... checks apart).
 //!   The earlier test failed already, unless it ignored that thread.
-//! * A thread that a library starts once per process (a global pool, on first use) is a
-//!   leak of the first test that uses it: ignore it by name.
-//! * `check` cannot run inside a tokio runtime (it starts one), and checks must not be
-//!   nested from a thread started inside another check (the lock would wait forever).
+//! * A thread that a library starts once per process (a global pool, on first use) is a leak of
+//!   the first test that uses it: ignore it by name.
+//! * The test's threads run with `SIGRTMAX-3..=SIGRTMAX` blocked or unblocked in a pattern; a
+//!   test that sends one of those signals to one of its threads sees it stay pending.
+//! * The grace-period wait runs the runtime: a leaked task that blocks its thread (a synchronous
+//!   wait inside async code) blocks a current_thread test for good, where `#[tokio::test]`
+//!   would have dropped it unpolled.
+//! * `check` cannot run inside a tokio runtime (it starts one), and checks must not be nested
+//!   in a thread started inside another check (the lock would wait forever).
 //!
 //! [taskcheck]: https://github.com/taskcheck/taskcheck
 
