@@ -337,7 +337,8 @@ impl<T, E> Outcome for Result<T, E> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Leaks {
-    /// Tasks still alive in the test's runtime after the grace period (0 if within the allowance).
+    /// Tasks still alive in the test's runtime after the grace period; a leak when more than
+    /// `allowed_tasks`.
     pub tasks: usize,
     /// [`Config::allow_leaks`].
     pub allowed_tasks: usize,

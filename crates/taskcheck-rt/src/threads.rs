@@ -11,18 +11,22 @@
 //! other tests start do not.
 //!
 //! The pattern: two of the four highest real-time signals blocked, the other two unblocked
-//! (six patterns). A thread that blocks every signal (some C libraries create their threads
-//! that way) or none never matches. Checks are serialized by a process-wide lock (two checks
-//! running at once would carry the same pattern), and each check uses the next pattern, so a
-//! thread leaked by one of the previous five checks that keeps starting threads is not blamed
-//! on this one. Threads that existed before the check are never reported; the runtime's own
-//! threads (workers and blocking pool) record their tids when they start and are reported only
-//! if they are still running after the runtime's shutdown (a `spawn_blocking` closure or a task
-//! that blocks its worker).
+//! (six patterns). A thread that blocks every signal or none never matches. Checks are
+//! serialized by a process-wide lock, so a pattern never belongs to two running checks, and
+//! each check uses the next pattern, so a thread leaked by one of the previous five checks that
+//! keeps starting threads is not blamed on this one. Threads that existed before the check are
+//! never reported; the runtime's own threads (workers and blocking pool) record their tids when
+//! they start and are reported only if they are still running after the runtime's shutdown (a
+//! `spawn_blocking` closure or a task that blocks its worker).
 //!
-//! Side effect: the four signals are blocked or unblocked in the test's threads. Nothing in the
-//! Rust ecosystem uses them by default; a test that sends one of them to a specific thread
-//! would see it stay pending.
+//! glibc and musl start every thread with all signals blocked and install the inherited mask a
+//! moment later, so a new thread with every one of the four blocked is *undecided*: the check
+//! keeps looking (up to its grace period) until it is decided, and leaves it out if it never is
+//! (some C libraries block every signal in their threads for good).
+//!
+//! Side effect: the four signals are blocked or unblocked in the test's threads. Few programs
+//! use the highest real-time signals; a test that sends one of them to a specific thread would
+//! see it stay pending.
 
 use std::collections::HashSet;
 use std::fs;
