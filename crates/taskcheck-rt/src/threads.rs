@@ -115,8 +115,9 @@ impl ThreadWatch {
         }
         let pattern = PATTERNS[GENERATION.fetch_add(1, Ordering::Relaxed) % PATTERNS.len()];
         let blocked = [0, 1, 2, 3].map(|i| pattern.contains(&i));
-        // SAFETY: sigset_t is plain data; sigemptyset/sigaddset/sigdelset initialise and edit
-        // it, pthread_sigmask only changes the calling thread's mask and writes the old one.
+        // SAFETY: sigset_t is plain data (all zeroes is a valid value, overwritten by the first
+        // pthread_sigmask); sigaddset/sigdelset edit a local copy with valid signal numbers;
+        // pthread_sigmask only reads or changes the calling thread's mask.
         let (old_mask, marked_mask) = unsafe {
             let mut old: libc::sigset_t = std::mem::zeroed();
             if libc::pthread_sigmask(libc::SIG_SETMASK, std::ptr::null(), &mut old) != 0 {
