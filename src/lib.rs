@@ -81,6 +81,10 @@ struct CheckArgs {
     /// (same findings, slower; for comparing and benchmarking).
     #[arg(long)]
     no_prefilter: bool,
+    /// Keep the facts of each parsed file in DIR, so that the next run does not parse
+    /// the files that did not change (off unless given).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
     /// Print findings only, no summary line.
     #[arg(short, long)]
     quiet: bool,
@@ -420,7 +424,12 @@ fn check(args: CheckArgs, flags: Vec<LevelFlag>, cargo_mode: bool) -> i32 {
     } else {
         args.paths.clone()
     };
-    let opts = Options { jobs: args.jobs, prefilter: !args.no_prefilter, ..Options::default() };
+    let opts = Options {
+        jobs: args.jobs,
+        prefilter: !args.no_prefilter,
+        cache_dir: args.cache_dir.clone(),
+        ..Options::default()
+    };
     if let Some(name) = args.stdin_filename.clone() {
         return check_stdin(&args, &flags, name, start);
     }

@@ -381,3 +381,16 @@ fn the_lint_reference_is_current() {
         assert!(got.contains(&format!("\n## {}\n", m.name)), "no section for {}", m.name);
     }
 }
+
+#[test]
+fn the_cache_dir_gives_the_findings_of_a_run_without_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().to_str().unwrap();
+    let plain = taskcheck(&["--message-format", "short", EXAMPLE]);
+    let cold = taskcheck(&["--message-format", "short", "--cache-dir", dir, EXAMPLE]);
+    assert!(std::fs::read_dir(cache.path()).unwrap().count() > 0, "the cold run writes its bundle");
+    let warm = taskcheck(&["--message-format", "short", "--cache-dir", dir, EXAMPLE]);
+    assert!(plain.stdout.contains("warning["), "{}", plain.stdout);
+    assert_eq!((cold.code, &cold.stdout), (plain.code, &plain.stdout));
+    assert_eq!((warm.code, &warm.stdout), (plain.code, &plain.stdout));
+}

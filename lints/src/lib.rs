@@ -155,6 +155,14 @@ impl Analyzer for Linter {
         facts
     }
 
+    fn facts_key(&self, file: &FileUnit<'_>) -> u64 {
+        // The extra cancellation words of the file's settings shape its facts.
+        let words = self.settings_for.as_ref().map(|f| (f.0)(&file.source.path).extra_cancel_words());
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(words.as_deref().unwrap_or(&self.extra_words), &mut h);
+        std::hash::Hasher::finish(&h)
+    }
+
     fn prefilter(&self, enabled: &[&'static str]) -> Option<taskcheck_core::prefilter::Prefilter> {
         let triggers: Vec<_> = self
             .lints

@@ -41,7 +41,7 @@ pub enum Applicability {
 }
 
 /// One text replacement.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Edit {
     pub span: Span,
     pub replacement: String,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cache::{self, CrateCache, KeyParts};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::levels::Levels;
 use crate::parse::{lex_error_text, parse_guarded, ParseFailure};
@@ -18,8 +19,16 @@ use crate::source::{FileId, SourceFile, SourceMap};
 
 /// What the engine asks of the lint crate.
 pub trait Analyzer: Sync {
-    /// The small per-file fact table kept after the AST is dropped.
-    type Facts: Send + Sync;
+    /// The small per-file fact table kept after the AST is dropped (and cached on disk
+    /// with `--cache-dir`).
+    type Facts: Send + Sync + serde::Serialize + serde::de::DeserializeOwned;
+
+    /// A hash of the analyzer's own settings that shape a file's facts (part of the
+    /// cache key, see [`crate::cache`]).
+    fn facts_key(&self, file: &FileUnit<'_>) -> u64 {
+        let _ = file;
+        0
+    }
 
     /// One pass over a parsed file: extract its facts (and per-file findings).
     fn analyze_file(&self, file: &FileUnit<'_>, ast: &syn::File) -> Self::Facts;
@@ -92,6 +101,8 @@ pub struct Options {
     pub exclude: Option<PerFile<bool>>,
     /// Parse only what the enabled lints could fire on (see [`crate::prefilter`]).
     pub prefilter: bool,
+    /// Where to keep the facts of parsed files between runs (see [`crate::cache`]).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -104,6 +115,7 @@ impl Default for Options {
             file_levels: None,
             exclude: None,
             prefilter: true,
+            cache_dir: None,
         }
     }
 }
@@ -717,19 +729,48 @@ fn lint_crate<A: Analyzer>(
             stats.files_skipped += usize::from(*plan == FilePlan::Skip);
         }
     }
+    let cache = opts.cache_dir.as_deref().and_then(|dir| {
+        let first = prepared.first()?.source.path.parent().map(Path::to_path_buf);
+        Some(CrateCache::open(dir, root.map(Path::to_path_buf).or(first)?.as_path()))
+    });
     let analyzed: Vec<(Option<A::Facts>, Vec<Diagnostic>)> = prepared
         .par_iter()
         .zip(rels.par_iter())
         .zip(plans.into_par_iter())
-        .map(|((p, rel), plan)| match plan {
-            _ if !p.text_ok => (None, vec![]),
-            FilePlan::Skip => (None, vec![]),
-            FilePlan::Whole => analyze_one(analyzer, p, rel, active.as_deref(), None, opts.max_nesting),
-            FilePlan::Reduced { text, .. } => {
-                analyze_one(analyzer, p, rel, active.as_deref(), Some(&text), opts.max_nesting)
+        .map(|((p, rel), plan)| {
+            let reduced = match &plan {
+                _ if !p.text_ok => return (None, vec![]),
+                FilePlan::Skip => return (None, vec![]),
+                FilePlan::Whole => None,
+                FilePlan::Reduced { text, .. } => Some(text.as_str()),
+            };
+            let active = active.as_deref();
+            let key = cache.as_ref().map(|_| {
+                let unit = FileUnit { source: &p.source, crate_root: p.crate_root.as_deref(), rel_path: rel, active };
+                cache::key(&KeyParts {
+                    text: reduced.unwrap_or(&p.source.text),
+                    rel_path: rel,
+                    crate_root: p.crate_root.as_deref(),
+                    active,
+                    analyzer: analyzer.facts_key(&unit),
+                })
+            });
+            if let (Some(c), Some(k)) = (&cache, key) {
+                if let Some(facts) = c.get(k) {
+                    return (Some(facts), vec![]);
+                }
             }
+            let (facts, errors) = analyze_one(analyzer, p, rel, active, reduced, opts.max_nesting);
+            if let (Some(c), Some(k), Some(f), true) = (&cache, key, &facts, errors.is_empty()) {
+                c.put(k, f);
+            }
+            (facts, errors)
         })
         .collect();
+    if let Some(c) = cache {
+        // A cache that cannot be written costs the next run time, not this run's result.
+        let _ = c.save();
+    }
 
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut files: Vec<(FileUnit<'_>, &A::Facts)> = Vec::new();
@@ -898,5 +939,53 @@ mod tests {
         assert_eq!(one.diagnostics.len(), 40);
         assert_eq!(one.diagnostics, two.diagnostics);
         assert_eq!(one.files_linted, 20);
+    }
+
+    /// [`EveryFn`], counting the files it is handed.
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl Analyzer for Counting {
+        type Facts = Vec<crate::Span>;
+        fn analyze_file(&self, file: &FileUnit<'_>, ast: &syn::File) -> Self::Facts {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            EveryFn.analyze_file(file, ast)
+        }
+        fn check_crate(&self, krate: &Crate<'_, Self::Facts>) -> Vec<Diagnostic> {
+            EveryFn.check_crate(krate)
+        }
+    }
+
+    #[test]
+    fn the_cache_spares_unchanged_files_and_gives_the_same_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir(&src).unwrap();
+        for i in 0..5 {
+            std::fs::write(src.join(format!("f{i}.rs")), format!("fn f{i}() {{}}\n")).unwrap();
+        }
+        std::fs::write(src.join("bad.rs"), "fn (").unwrap();
+        let cache = dir.path().join("cache");
+        let opts = Options { package_context: false, cache_dir: Some(cache.clone()), ..Options::default() };
+        let paths = [src.clone()];
+        let lint = |a: &Counting| run(a, &paths, &levels(&[]), &opts).diagnostics;
+        let analyzer = Counting(Default::default());
+        let parsed = |a: &Counting| a.0.swap(0, std::sync::atomic::Ordering::Relaxed);
+
+        let cold = lint(&analyzer);
+        assert_eq!((cold.len(), parsed(&analyzer)), (6, 5), "5 fns and a parse error");
+        let warm = lint(&analyzer);
+        assert_eq!(warm, cold);
+        assert_eq!(parsed(&analyzer), 0, "nothing changed: nothing parsed (the parse error is reported again)");
+
+        std::fs::write(src.join("f3.rs"), "fn f3() {}\nfn g3() {}\n").unwrap();
+        let changed = lint(&analyzer);
+        assert_eq!((changed.len(), parsed(&analyzer)), (7, 1), "only the changed file is parsed");
+
+        // A damaged bundle is a miss, not an error.
+        for e in std::fs::read_dir(&cache).unwrap().flatten() {
+            std::fs::write(e.path(), b"not a bundle").unwrap();
+        }
+        assert_eq!(lint(&analyzer), changed);
+        assert_eq!(parsed(&analyzer), 5);
     }
 }

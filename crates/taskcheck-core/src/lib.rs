@@ -2,6 +2,7 @@
 //! and how to walk, read, parse and join files in parallel. It knows no particular lint:
 //! lints plug in through [`engine::Analyzer`].
 
+pub mod cache;
 pub mod config;
 pub mod diagnostic;
 pub mod engine;

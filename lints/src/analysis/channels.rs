@@ -36,7 +36,7 @@ pub fn is_channel_ctor(path: &Resolved) -> bool {
 }
 
 /// How a channel constructor bounds its queue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bound {
     /// Takes a capacity (its first argument).
     Bounded,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use syn::{BinOp, Expr, Lit};
 
 /// An integer expression that may name constants.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub enum IntExpr {
     Lit(i128),
     /// A `const` by its last path segment.
@@ -15,7 +15,7 @@ pub enum IntExpr {
     Bin(Op, Box<IntExpr>, Box<IntExpr>),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     Add,
     Sub,

@@ -32,7 +32,7 @@ use super::tokens::{lost_cancels, LostCancel};
 pub type BodyId = usize;
 
 /// What a body is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub enum BodyKind {
     /// Code outside any fn (static initialisers).
     Items,
@@ -47,7 +47,7 @@ pub enum BodyKind {
 }
 
 /// A fn-like body: a fn, a method, or the work handed to a spawn.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct Body {
     pub kind: BodyKind,
     pub name: String,
@@ -90,7 +90,7 @@ pub struct Body {
 }
 
 /// A fn that spawns one of its parameters (`fn spawn<F: Future>(f: F) { tokio::spawn(f); }`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Wrapper {
     pub param: usize,
     pub spawner: Spawner,
@@ -99,7 +99,7 @@ pub struct Wrapper {
 }
 
 /// A call to something that may be crate-local.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Call {
     pub target: CallTarget,
     pub span: Span,
@@ -109,7 +109,7 @@ pub struct Call {
 }
 
 /// What a call names, for crate-wide resolution.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub enum CallTarget {
     /// `f(..)`, `worker::f(..)`, `crate::a::f(..)`; qualifier = last module segment.
     Free { name: String, qualifier: Option<String>, arity: usize },
@@ -124,7 +124,7 @@ pub enum CallTarget {
 }
 
 /// A `loop`, `while` or `for` and how it can end.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct LoopFact {
     pub owner: BodyId,
     /// The keyword and header.
@@ -162,7 +162,7 @@ impl LoopFact {
 }
 
 /// A way out of a loop that only fires on failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ErrorExit {
     pub span: Span,
     /// `true` for a panic path (`panic!`, `unwrap()`, `expect()`, `assert!`), `false`
@@ -171,7 +171,7 @@ pub struct ErrorExit {
 }
 
 /// A place that starts concurrent work.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct SpawnSite {
     pub owner: BodyId,
     /// The body holding the spawned work.
@@ -203,7 +203,7 @@ pub struct SpawnSite {
 }
 
 /// Which cargo target a file belongs to, for call visibility.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Target {
     /// `src/` (library and main binary): visible from every target.
     Src,
@@ -212,7 +212,7 @@ pub enum Target {
 }
 
 /// Everything the lints need from one file.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct FileFacts {
     pub module: String,
     pub target: Target,
@@ -270,7 +270,7 @@ pub struct FileFacts {
 }
 
 /// A channel constructor call.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct ChannelSite {
     pub owner: BodyId,
     /// The constructor path.
@@ -293,14 +293,14 @@ pub struct ChannelSite {
 }
 
 /// What a channel operation is on: `self.field` or a local binding.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     Field(String),
     Local(String),
 }
 
 /// A send or receive on a channel endpoint, in body order.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct ChanOp {
     pub endpoint: Endpoint,
     pub send: bool,
@@ -310,14 +310,14 @@ pub struct ChanOp {
 }
 
 /// Which async runtimes a file uses (for fixes that name one).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Runtimes {
     pub tokio: bool,
     pub async_std: bool,
 }
 
 /// A blocking `std::thread::sleep(..)` call in async code.
-#[derive(Clone, Copy, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 pub struct BlockingSleep {
     pub owner: BodyId,
     /// The callee path.
@@ -327,7 +327,7 @@ pub struct BlockingSleep {
 }
 
 /// A `sleep(..)` branch of a `select!` with one operation.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct SelectSleep {
     pub owner: BodyId,
     /// The sleep future.
@@ -339,7 +339,7 @@ pub struct SelectSleep {
 }
 
 /// A call site recorded for a lint, with the body it is in.
-#[derive(Clone, Copy, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 pub struct Site {
     pub owner: BodyId,
     pub span: Span,
@@ -369,7 +369,7 @@ pub fn target_of(rel_path: &str) -> Target {
 }
 
 /// Which of the separate walks to run: each serves only some lints.
-#[derive(Clone, Copy, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 pub struct Walks {
     /// Statics and their uses (`unbounded_static_map`).
     pub statics: bool,
@@ -460,7 +460,7 @@ pub fn extract_with(
 }
 
 /// Collects struct fields and statics whose types matter (`tasks: JoinSet<()>`).
-#[derive(Default)]
+#[derive(serde::Serialize, serde::Deserialize, Default)]
 struct FieldKinds {
     found: Vec<(String, ValueKind)>,
     /// Structs and enums carrying a reply sender (`oneshot::Sender`, `SyncSender`).
@@ -536,14 +536,14 @@ impl<'ast> Visit<'ast> for FieldKinds {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 struct LoopFrame {
     idx: usize,
     label: Option<String>,
 }
 
 /// Where the walk is: which body, and what surrounds the current expression.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 struct Ctx {
     body: BodyId,
     is_async: bool,
@@ -590,7 +590,7 @@ struct Extractor<'a> {
 }
 
 /// How a spawn site starts its work.
-#[derive(Default)]
+#[derive(serde::Serialize, serde::Deserialize, Default)]
 struct SpawnHow {
     /// `None` while it is a call to a crate-local fn that may be a spawn wrapper.
     spawner: Option<Spawner>,
@@ -1730,7 +1730,7 @@ fn may_return_handle(init: &Expr) -> bool {
 }
 
 /// How the statements after `let name = ..` use the binding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 enum LaterUse {
     /// Not mentioned, or only passed to `drop(..)`.
     Dropped,

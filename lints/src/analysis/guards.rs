@@ -54,7 +54,7 @@ pub fn is_guard_expr(e: &Expr) -> bool {
 }
 
 /// A guard that is never released.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct ForgottenGuard {
     /// The forgetting call.
     pub span: Span,

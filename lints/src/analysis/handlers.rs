@@ -5,7 +5,7 @@ use quote::ToTokens;
 use syn::{Expr, FnArg, ReturnType, Type};
 
 /// What a fn's signature says about being a request handler.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HandlerShape {
     /// Not a handler.
     #[default]

@@ -14,7 +14,7 @@ use super::paths::Resolver;
 pub const FIX_TIMEOUT: &str = "std::time::Duration::from_secs(30)";
 
 /// How the client was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientKind {
     /// `reqwest::Client::new()` / `Client::default()`.
     New,
@@ -27,7 +27,7 @@ pub enum ClientKind {
 }
 
 /// A client with no request timeout.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct ClientSite {
     pub kind: ClientKind,
     /// The constructor call (`Client::new()`, `Client::builder()`).
@@ -36,7 +36,7 @@ pub struct ClientSite {
     pub fix: Vec<Edit>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 enum Root {
     New,
     Get,
@@ -44,7 +44,7 @@ enum Root {
     UreqAgent,
 }
 
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 struct BuilderState {
     root: Span,
     ureq: bool,

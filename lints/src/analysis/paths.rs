@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 /// Where a resolved path points.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
     /// Another crate (`tokio::spawn`, or a name imported from one).
     External,
@@ -19,7 +19,7 @@ pub enum Origin {
 }
 
 /// A resolved path: canonical segments and where they point.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Resolved {
     pub segments: Vec<String>,
     pub origin: Origin,
@@ -73,7 +73,7 @@ fn canonicalize(mut segs: Vec<String>) -> Vec<String> {
 }
 
 /// The `use` items and local item names of one scope (file, module, fn or block).
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub struct UseScope {
     names: HashMap<String, Vec<String>>,
     globs: Vec<Vec<String>>,
@@ -151,7 +151,7 @@ impl UseScope {
 }
 
 /// A stack of scopes; the innermost scope wins.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub struct Resolver {
     scopes: Vec<UseScope>,
 }

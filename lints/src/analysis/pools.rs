@@ -16,7 +16,7 @@ use super::paths::{Resolver, UseScope};
 use super::testcode::is_test_item;
 
 /// A pool: a static or struct field.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct PoolDecl {
     /// The static's or field's name (what takes and puts are matched by).
     pub name: String,
@@ -30,7 +30,7 @@ pub struct PoolDecl {
 }
 
 /// A struct's fields that keep other objects alive.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct StructDef {
     pub name: String,
     /// (field name, its span) for `Rc`/`Arc`/`Weak`/`&'a`/raw pointer/`Box<dyn Fn>` fields.
@@ -40,7 +40,7 @@ pub struct StructDef {
 }
 
 /// A take from or put into a pool.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct PoolOp {
     pub pool: String,
     pub put: bool,
@@ -67,7 +67,7 @@ pub struct PoolOp {
 }
 
 /// Everything about pools in one file.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub struct PoolFacts {
     pub decls: Vec<PoolDecl>,
     pub structs: Vec<StructDef>,

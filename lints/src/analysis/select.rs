@@ -4,7 +4,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::{Expr, Pat, Token};
 
 /// What a branch is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub enum BranchKind {
     /// `pat = fut, if cond => handler`
     Future,

@@ -3,7 +3,7 @@
 use super::paths::Resolved;
 
 /// What kind of concurrent work a spawn site starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Spawner {
     /// An async task whose handle detaches on drop (tokio, async-std, actix-rt).
     Task,
@@ -31,7 +31,7 @@ impl Spawner {
 }
 
 /// What happens to the handle a spawn returns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Disposition {
     /// Awaited, joined, aborted, stored, returned or passed on.
     Kept,
@@ -42,7 +42,7 @@ pub enum Disposition {
 }
 
 /// Kinds of values that change what a `.spawn(..)` on them means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ValueKind {
     /// `JoinSet`, `JoinMap`, `FuturesUnordered`, `LocalSet`.
     TaskSet,

@@ -16,7 +16,7 @@ use super::idents::pat_idents;
 use super::testcode::is_test_item;
 
 /// A static (or thread-local) item.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct StaticDecl {
     pub name: String,
     /// The static's name.
@@ -34,7 +34,7 @@ pub struct StaticDecl {
 }
 
 /// What a use does to the collection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UseKind {
     /// `insert`/`entry`/`push*`/`extend`/`get_or_insert*`.
     Insert {
@@ -50,7 +50,7 @@ pub enum UseKind {
 }
 
 /// What a use is made on.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub enum UseTarget {
     /// A static by name.
     Static(String),
@@ -59,7 +59,7 @@ pub enum UseTarget {
 }
 
 /// One use of a (possible) static collection.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct StaticUse {
     pub target: UseTarget,
     pub kind: UseKind,
@@ -68,7 +68,7 @@ pub struct StaticUse {
 }
 
 /// Everything about statics in one file.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub struct StaticFacts {
     pub decls: Vec<StaticDecl>,
     pub uses: Vec<StaticUse>,
@@ -182,7 +182,7 @@ fn is_limit_check(cond: &Expr) -> bool {
 }
 
 /// Per-fn state.
-#[derive(Default)]
+#[derive(serde::Serialize, serde::Deserialize, Default)]
 struct FnState {
     name: String,
     is_drop: bool,

@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use taskcheck_core::{Diagnostic, SourceFile, Span};
 
 /// One suppression comment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Suppression {
     /// The comment's line (1-based).
     pub line: usize,

@@ -13,7 +13,7 @@ use super::select::{is_select_macro, parse_select};
 use super::spawn::{is_spawn_method, kind_of_constructor, spawner_of_path, ValueKind};
 
 /// Which way the signal is lost.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub enum LostKind {
     /// (a) A token whose clones go to tasks and that nobody cancels.
     NeverCancelled { name: String },
@@ -27,7 +27,7 @@ pub enum LostKind {
 }
 
 /// A lost cancellation signal.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct LostCancel {
     pub kind: LostKind,
     pub span: Span,
