@@ -1,0 +1,174 @@
+//! Where a spawn's handle goes once it is kept: awaited, joined, aborted, stored in a
+//! field, pushed into a collection, passed to a fn, returned. The lints only need
+//! kept-or-dropped ([`super::spawn::Disposition`]); the task inventory shows the rest,
+//! and follows a stored handle to the `abort()`/`join()` on that field elsewhere in
+//! the crate, and a returned one to what the caller does with it.
+
+use syn::Expr;
+use taskcheck_core::Span;
+
+/// One thing done with a handle (or with a value that may be one).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UseKind {
+    /// `h.await`
+    Awaited,
+    /// `h.join()`
+    Joined,
+    /// `h.abort()`
+    Aborted,
+    /// `self.f = h`, `Type { f: h }`, `Self { f }` (through `Some(..)`, `Arc::new(..)`, ..).
+    Stored { ty: Option<String>, field: String },
+    /// `v.push(h)`, `map.insert(k, h)`
+    Pushed(String),
+    /// `f(h)`, `x.m(h)`
+    Passed(String),
+    /// `return h`, or the fn's tail expression.
+    Returned,
+}
+
+impl UseKind {
+    /// An operation that waits for or stops the work (what a stored handle is looked up for).
+    pub fn is_op(&self) -> bool {
+        matches!(self, UseKind::Awaited | UseKind::Joined | UseKind::Aborted)
+    }
+}
+
+/// A use with where it happens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandleUse {
+    pub kind: UseKind,
+    pub span: Span,
+}
+
+/// `.abort()`, `.join()` or `.await` on a struct field (`self.handle.abort()`,
+/// `if let Some(h) = self.handle.take() { h.join() }`), for the crate-wide join.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldOp {
+    /// The `impl` type when the field is read through `self`.
+    pub ty: Option<String>,
+    pub field: String,
+    pub kind: UseKind,
+    pub span: Span,
+}
+
+/// Constructors that wrap a value without changing whose it is (`Some`, `Arc::new`).
+pub fn is_wrapper_ctor(segments: &[String]) -> bool {
+    match segments {
+        [one] => matches!(one.as_str(), "Some" | "Ok"),
+        [.., ty, f] => {
+            matches!(f.as_str(), "new" | "from")
+                && matches!(ty.as_str(), "Box" | "Arc" | "Rc" | "Mutex" | "RwLock" | "RefCell" | "Cell" | "Pin")
+        }
+        _ => false,
+    }
+}
+
+/// The expression that produces a value, looking through `?`, `.unwrap()`,
+/// `.expect(..)`, parentheses, `&`, and wrappers (`Some(..)`, `Ok(..)`, `Arc::new(..)`).
+pub fn value_root(mut e: &Expr) -> &Expr {
+    loop {
+        match e {
+            Expr::Try(t) => e = &t.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Reference(r) => e = &r.expr,
+            Expr::MethodCall(m) if (m.method == "unwrap" || m.method == "expect") => e = &m.receiver,
+            Expr::Call(c) if c.args.len() == 1 => match &*c.func {
+                Expr::Path(p) => {
+                    let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                    if is_wrapper_ctor(&segs) {
+                        e = &c.args[0];
+                    } else {
+                        return e;
+                    }
+                }
+                _ => return e,
+            },
+            _ => return e,
+        }
+    }
+}
+
+/// The struct field an expression reads a handle from: `self.h`, `self.h.take()`,
+/// `self.h.as_ref().unwrap()`, `self.h.lock().await.take()`. `(through self, field)`.
+pub fn field_of(mut e: &Expr) -> Option<(bool, String)> {
+    loop {
+        match e {
+            Expr::MethodCall(m)
+                if matches!(
+                    m.method.to_string().as_str(),
+                    "take" | "as_ref" | "as_mut" | "unwrap" | "expect" | "lock" | "borrow" | "borrow_mut" | "get_mut"
+                ) =>
+            {
+                e = &m.receiver
+            }
+            Expr::Await(a) => e = &a.base,
+            Expr::Try(t) => e = &t.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Reference(r) => e = &r.expr,
+            Expr::Field(f) => {
+                let syn::Member::Named(n) = &f.member else { return None };
+                let on_self = matches!(&*f.base, Expr::Path(p) if p.path.is_ident("self"));
+                return Some((on_self, n.to_string()));
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The name a collection or callee goes by: `self.tasks` -> `tasks`, `handles` -> `handles`.
+pub fn receiver_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(n) => Some(n.to_string()),
+            syn::Member::Unnamed(_) => None,
+        },
+        Expr::Paren(p) => receiver_name(&p.expr),
+        Expr::Reference(r) => receiver_name(&r.expr),
+        Expr::MethodCall(m)
+            if matches!(m.method.to_string().as_str(), "lock" | "borrow_mut" | "get_mut" | "unwrap" | "expect") =>
+        {
+            receiver_name(&m.receiver)
+        }
+        Expr::Await(a) => receiver_name(&a.base),
+        Expr::Try(t) => receiver_name(&t.expr),
+        _ => None,
+    }
+}
+
+/// Methods that put their (last) argument into the receiver collection.
+pub fn is_push_method(name: &str) -> bool {
+    matches!(name, "push" | "push_back" | "push_front" | "insert")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(s: &str) -> Expr {
+        syn::parse_str(s).unwrap()
+    }
+
+    #[test]
+    fn roots_look_through_wrappers() {
+        let x = e("Some(Arc::new(tokio::spawn(f)))");
+        assert!(
+            matches!(value_root(&x), Expr::Call(c) if matches!(&*c.func, Expr::Path(p) if p.path.segments.len() == 2))
+        );
+        let x = e("Ok(h?)");
+        assert!(matches!(value_root(&x), Expr::Path(p) if p.path.is_ident("h")));
+        // A crate call keeps its value: it is the root, not looked through.
+        let x = e("make(h)");
+        assert!(matches!(value_root(&x), Expr::Call(_)));
+    }
+
+    #[test]
+    fn fields_through_take_and_locks() {
+        assert_eq!(field_of(&e("self.handle.take()")), Some((true, "handle".into())));
+        assert_eq!(field_of(&e("self.task.lock().await.take().unwrap()")), Some((true, "task".into())));
+        assert_eq!(field_of(&e("worker.handle")), Some((false, "handle".into())));
+        assert_eq!(field_of(&e("handle")), None);
+        assert_eq!(receiver_name(&e("self.tasks.lock().unwrap()")), Some("tasks".into()));
+        assert_eq!(receiver_name(&e("self.tasks")), Some("tasks".into()));
+    }
+}
