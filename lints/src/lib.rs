@@ -122,6 +122,30 @@ impl Linter {
         self.settings_for = Some(f);
         self
     }
+
+    /// The crate's settings: those of its root (or of its first file).
+    fn crate_settings(&self, krate: &Crate<'_, FileFacts>) -> Settings {
+        let anchor = krate
+            .root
+            .map(|r| r.join("Cargo.toml"))
+            .or_else(|| krate.files.first().map(|(u, _)| u.source.path.clone()));
+        match (&self.settings_for, anchor) {
+            (Some(f), Some(a)) => (f.0)(&a),
+            _ => self.settings.clone(),
+        }
+    }
+
+    /// The task inventory of one crate (`taskcheck tasks`): every spawn site outside test
+    /// code (unless `lint-tests`), build scripts and proc-macro crates, unsorted.
+    pub fn inventory(&self, krate: &Crate<'_, FileFacts>) -> Vec<analysis::inventory::Task> {
+        if krate.root.is_some_and(is_proc_macro_crate) {
+            return Vec::new();
+        }
+        let index = CrateIndex::new(krate.files.iter().map(|(u, f)| (u, *f)).collect());
+        let settings = self.crate_settings(krate);
+        let opts = TaskOptions { lint_tests: settings.lint_tests, strict_async_loops: settings.strict_async_loops };
+        analysis::inventory::build(&index, opts)
+    }
 }
 
 /// Whether the crate at `root` is a proc-macro crate (compile-time code).
@@ -163,15 +187,7 @@ impl Analyzer for Linter {
         }
         let files = krate.files.iter().map(|(u, f)| (u, *f)).collect();
         let index = CrateIndex::new(files);
-        // The crate's settings: those of its root (or of its first file).
-        let anchor = krate
-            .root
-            .map(|r| r.join("Cargo.toml"))
-            .or_else(|| krate.files.first().map(|(u, _)| u.source.path.clone()));
-        let crate_settings = match (&self.settings_for, anchor) {
-            (Some(f), Some(a)) => (f.0)(&a),
-            _ => self.settings.clone(),
-        };
+        let crate_settings = self.crate_settings(krate);
         let settings = &crate_settings;
         let tasks = analysis::tasks::analyze(
             &index,

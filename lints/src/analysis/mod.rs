@@ -13,6 +13,7 @@ pub mod handles;
 pub mod http;
 pub mod idents;
 pub mod index;
+pub mod inventory;
 pub mod paths;
 pub mod pools;
 pub mod select;
