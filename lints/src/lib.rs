@@ -137,7 +137,7 @@ impl Linter {
 
     /// The task inventory of one crate (`taskcheck tasks`): every spawn site outside test
     /// code (unless `lint-tests`), build scripts and proc-macro crates, unsorted.
-    pub fn inventory(&self, krate: &Crate<'_, FileFacts>) -> Vec<analysis::inventory::Task> {
+    fn inventory(&self, krate: &Crate<'_, FileFacts>) -> Vec<analysis::inventory::Task> {
         if krate.root.is_some_and(is_proc_macro_crate) {
             return Vec::new();
         }
@@ -216,6 +216,41 @@ impl Analyzer for Linter {
             });
         }
         out
+    }
+}
+
+/// The analyzer of `taskcheck tasks`: the linter's facts and findings, plus each
+/// crate's task inventory, collected as the engine joins the crates (in any order:
+/// [`analysis::inventory::Inventory::new`] sorts them).
+pub struct InventoryLinter {
+    linter: Linter,
+    tasks: std::sync::Mutex<Vec<analysis::inventory::Task>>,
+}
+
+impl InventoryLinter {
+    pub fn new(linter: Linter) -> Self {
+        InventoryLinter { linter, tasks: std::sync::Mutex::new(Vec::new()) }
+    }
+
+    /// The tasks of every crate joined so far.
+    pub fn into_tasks(self) -> Vec<analysis::inventory::Task> {
+        self.tasks.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Analyzer for InventoryLinter {
+    type Facts = FileFacts;
+
+    fn analyze_file(&self, file: &FileUnit<'_>, ast: &syn::File) -> FileFacts {
+        self.linter.analyze_file(file, ast)
+    }
+
+    // No prefilter: every spawn site is listed, so every item must be parsed.
+
+    fn check_crate(&self, krate: &Crate<'_, FileFacts>) -> Vec<Diagnostic> {
+        let tasks = self.linter.inventory(krate);
+        self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(tasks);
+        self.linter.check_crate(krate)
     }
 }
 

@@ -1246,9 +1246,15 @@ impl<'a> Extractor<'a> {
 
     // ---- calls and spawns ----
 
-    fn record_call(&mut self, target: CallTarget, span: Span) {
+    /// Records the call `e` (and what the expression around it does with its value).
+    fn record_call(&mut self, e: &Expr, target: CallTarget, span: Span) {
         let raced = self.ctx.raced;
-        self.facts.bodies[self.ctx.body].calls.push(Call { target, span, raced });
+        let body = &mut self.facts.bodies[self.ctx.body];
+        body.calls.push(Call { target, span, raced });
+        if let Some(uses) = self.use_marks.get(&addr(e)) {
+            let ci = body.calls.len() - 1;
+            body.call_uses.extend(uses.iter().map(|u| (ci, u.clone())));
+        }
     }
 
     fn call_target_of_path(&self, r: &Resolved, arity: usize) -> Option<CallTarget> {
@@ -1484,7 +1490,7 @@ impl<'a> Extractor<'a> {
                     pending = true;
                 }
             }
-            self.record_call(target, callee_span);
+            self.record_call(e, target, callee_span);
             if pending {
                 for a in c.args.iter().filter(|a| !matches!(a, Expr::Async(_) | Expr::Closure(_))) {
                     self.visit_expr(a);
@@ -1594,10 +1600,10 @@ impl<'a> Extractor<'a> {
                     self.visit_expr(a);
                 }
             }
-            self.record_call(target, span);
+            self.record_call(e, target, span);
             return;
         }
-        self.record_call(target, span);
+        self.record_call(e, target, span);
         let once = is_once_initialiser(&name);
         let racing = is_racing_method(&name);
         if racing && self.ctx.frames.is_empty() {

@@ -7,15 +7,10 @@
 use syn::Expr;
 use taskcheck_core::Span;
 
-/// One thing done with a handle (or with a value that may be one).
+/// One thing done with a handle (or with a value that may be one); where it goes
+/// before what is done with it (the order the inventory lists them in).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum UseKind {
-    /// `h.await`
-    Awaited,
-    /// `h.join()`
-    Joined,
-    /// `h.abort()`
-    Aborted,
     /// `self.f = h`, `Type { f: h }`, `Self { f }` (through `Some(..)`, `Arc::new(..)`, ..).
     Stored { ty: Option<String>, field: String },
     /// `v.push(h)`, `map.insert(k, h)`
@@ -24,6 +19,12 @@ pub enum UseKind {
     Passed(String),
     /// `return h`, or the fn's tail expression.
     Returned,
+    /// `h.await`
+    Awaited,
+    /// `h.join()`
+    Joined,
+    /// `h.abort()`
+    Aborted,
 }
 
 impl UseKind {

@@ -427,13 +427,11 @@ fn fates(index: &CrateIndex<'_>, tables: &Tables<'_>, sp: &ResolvedSpawn<'_>) ->
     if out.is_empty() {
         return plain(FateKind::Kept);
     }
-    // One entry per kind of fate and way it was found (the first place it happens).
+    // The handle's own fates first, then those found through its field and its callers;
+    // one entry per kind of fate and way it was found (the first place it happens).
     out.sort_by(|a, b| {
-        (&a.kind, a.through, a.at.as_ref().map(Location::key)).cmp(&(
-            &b.kind,
-            b.through,
-            b.at.as_ref().map(Location::key),
-        ))
+        let key = |f: &Fate| (f.through, f.kind.clone(), f.at.as_ref().map(|l| (l.file.clone(), l.line, l.column)));
+        key(a).cmp(&key(b))
     });
     out.dedup_by(|b, a| a.kind == b.kind && a.through == b.through);
     out
