@@ -42,6 +42,17 @@ fn leaky_service_matches_the_hand_written_inventory() {
     assert!(got == want, "taskcheck tasks {EXAMPLE} differs from tests/data/tasks/leaky-service.txt:\n{got}");
 }
 
+/// The README shows the example's inventory as a table and as a Mermaid diagram; both
+/// must be what the command prints today.
+#[test]
+fn readme_shows_the_current_inventory_of_the_example() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = ok(tasks(&[EXAMPLE]));
+    let mermaid = ok(tasks(&["--format", "mermaid", "-q", EXAMPLE]));
+    assert!(readme.contains(&format!("$ taskcheck tasks {EXAMPLE}\n{table}```")), "README's table is stale:\n{table}");
+    assert!(readme.contains(&format!("```mermaid\n{mermaid}```")), "README's diagram is stale:\n{mermaid}");
+}
+
 #[test]
 fn fixture_table_json_and_mermaid_match_their_expected_files() {
     let mut errors = Vec::new();

@@ -627,3 +627,63 @@ pub fn mermaid(inv: &Inventory) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taskcheck_lints::analysis::spawn::SpawnApi;
+    use taskcheck_lints::analysis::stops::SourceKind;
+
+    fn at(file: &str, line: usize) -> Location {
+        Location { file: format!("x/{file}"), rel: file.to_string(), line, column: 5, span: Default::default() }
+    }
+
+    fn task(stop: Stop, expr: &str) -> Task {
+        Task {
+            at: at("src/a.rs", 3),
+            spawner: SpawnApi::Tokio,
+            via: None,
+            function: FnName { module: "a".into(), ty: Some("S".into()), name: "start".into() },
+            parent: None,
+            handle: vec![Fate { kind: FateKind::Detached, through: Through::Direct, at: None }],
+            stop,
+            sources: vec![Source {
+                by: StopBy::Observed(SourceKind::Token),
+                expr: Some(expr.to_string()),
+                at: Some(at("src/b.rs", 9)),
+            }],
+            forever: Vec::new(),
+            singleton: false,
+            findings: Vec::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn labels_are_escaped_for_dot_and_mermaid() {
+        let inv = Inventory::new(vec![task(Stop::Cancellation, r#"rx.recv_as::<Vec<u8>>("a\b") # 1"#)]);
+        let dot = dot(&inv);
+        assert!(dot.contains(r#"label="rx.recv_as::<Vec<u8>>(\"a\\b\") # 1\nsrc/b.rs:9:5""#), "{dot}");
+        let mmd = mermaid(&inv);
+        assert!(
+            mmd.contains(r#"s1{{"rx.recv_as::#lt;Vec#lt;u8#gt;#gt;(#quot;a\b#quot;) #35; 1<br/>src/b.rs:9:5"}}"#),
+            "{mmd}"
+        );
+        assert!(mmd.contains("  f1 --> t1\n  t1 -->|token| s1\n"), "{mmd}");
+    }
+
+    #[test]
+    fn table_columns_and_summary() {
+        let inv = Inventory::new(vec![task(Stop::Cancellation, "token.cancelled()")]);
+        assert_eq!(
+            table(&inv),
+            "stops         location        spawner  function  handle    findings  how it stops\n\
+             cancellation  x/src/a.rs:3:5  tokio    S::start  detached  -         token.cancelled() (token) at x/src/b.rs:9:5\n"
+        );
+        assert_eq!(
+            summary_line(&inv),
+            "taskcheck: 1 spawn site: 1 stops on cancellation, 0 on channel close, 0 when aborted, 0 finite, 0 never"
+        );
+        assert_eq!(summary_line(&Inventory::default()).split(':').nth(1), Some(" 0 spawn sites"));
+    }
+}
