@@ -15,9 +15,7 @@ use super::consts::{int_expr, is_non_default_cfg, IntExpr};
 use super::exits::{handler_leaves, is_error_macro};
 use super::guards::{forgotten_guards, ForgottenGuard};
 use super::handlers::{handler_shape, is_bounded_work, routed_fns, HandlerShape};
-use super::handles::{
-    field_of, is_push_method, is_wrapper_ctor, receiver_name, value_root, FieldOp, HandleUse, UseKind,
-};
+use super::handles::{field_of, is_one_of, is_wrapper_ctor, receiver_name, value_root, FieldOp, HandleUse, UseKind};
 use super::http::{clients_without_timeout, ClientSite};
 use super::paths::{Origin, Resolved, Resolver, UseScope};
 use super::pools::{pool_facts, PoolFacts};
@@ -817,8 +815,9 @@ impl<'a> Extractor<'a> {
     }
 
     /// Where the value of an initialiser comes from: a spawn just visited, a crate-local
-    /// call of this body, or a struct field.
-    fn origin_of_value(&mut self, init: &Expr) -> Option<ValueOrigin> {
+    /// call of this body (recorded since call `since`, i.e. while visiting `init`: the
+    /// search stays linear in the initialiser, not in the fn), or a struct field.
+    fn origin_of_value(&mut self, init: &Expr, since: usize) -> Option<ValueOrigin> {
         if let Some((on_self, field)) = field_of(init) {
             let ty = if on_self { self.self_ty.clone() } else { None };
             return Some(ValueOrigin::Field(ty, field));
@@ -827,24 +826,34 @@ impl<'a> Extractor<'a> {
         if let Some(o) = self.produced.remove(&addr(root)) {
             return Some(o);
         }
+        // No crate-local call was recorded while visiting it: nothing to bind to.
+        let body = self.ctx.body;
+        if matches!(root, Expr::Call(_) | Expr::MethodCall(_)) && self.facts.bodies[body].calls.len() <= since {
+            return None;
+        }
         let callee = match root {
             Expr::Call(c) => self.span(c.func.span()),
             Expr::MethodCall(m) => self.span(m.method.span()),
-            Expr::Path(_) => return single_ident(root).and_then(|n| self.origin_of(&n)),
+            Expr::Path(_) if self.origins.iter().any(|s| !s.is_empty()) => {
+                return single_ident(root).and_then(|n| self.origin_of(&n))
+            }
             _ => return None,
         };
-        let body = self.ctx.body;
-        let ci = self.facts.bodies[body].calls.iter().rposition(|c| c.span == callee)?;
+        let calls = &self.facts.bodies[body].calls;
+        let ci = calls.get(since..)?.iter().rposition(|c| c.span == callee)? + since;
         Some(ValueOrigin::Call(body, ci))
     }
 
     /// Something is done with `e`: when `e` is (a wrapper of) a spawn call, mark it for
     /// `on_spawn` (returns the mark to remove after visiting `e`); when it is a local
     /// or a field with a known origin, record the use there.
-    fn note_use(&mut self, e: &Expr, kind: UseKind, span: Span) -> Option<usize> {
+    ///
+    /// Callers check [`Extractor::may_carry`] first: it is cheap, the use is not.
+    fn note_use(&mut self, e: &Expr, kind: UseKind, at: proc_macro2::Span) -> Option<usize> {
         if kind.is_op() {
             if let Some((on_self, field)) = field_of(e) {
                 let ty = if on_self { self.self_ty.clone() } else { None };
+                let span = self.span(at);
                 self.facts.field_ops.push(FieldOp { ty, field, kind, span });
                 return None;
             }
@@ -853,12 +862,14 @@ impl<'a> Extractor<'a> {
         match root {
             Expr::Call(_) | Expr::MethodCall(_) if may_return_handle(root) => {
                 let k = addr(root);
+                let span = self.span(at);
                 self.use_marks.entry(k).or_default().push(HandleUse { kind, span });
                 Some(k)
             }
             Expr::Path(_) => {
                 let name = single_ident(root)?;
                 let origin = self.origin_of(&name)?;
+                let span = self.span(at);
                 self.apply_use(origin, HandleUse { kind, span });
                 None
             }
@@ -879,43 +890,75 @@ impl<'a> Extractor<'a> {
         }
     }
 
+    /// Whether `e` may be a handle worth following: a spawn-like call, a local with an
+    /// origin, or (for `op`s) a struct field. Cheap, so that the uses of every call's
+    /// arguments are only built when it says yes.
+    fn may_carry(&self, e: &Expr, op: bool) -> bool {
+        match value_root(e) {
+            root @ (Expr::Call(_) | Expr::MethodCall(_)) => may_return_handle(root) || op && field_of(e).is_some(),
+            Expr::Path(p) => p.path.get_ident().is_some() && self.origins.iter().any(|s| !s.is_empty()),
+            _ => op && field_of(e).is_some(),
+        }
+    }
+
     /// `f(h)`: the handle is passed on (not for `drop`, which detaches it, nor for
     /// wrappers like `Some(..)`, which the use around them sees through).
     fn call_arg_uses(&mut self, c: &syn::ExprCall) -> Vec<Option<usize>> {
         let Expr::Path(p) = &*c.func else { return Vec::new() };
-        let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-        let Some(name) = segs.last() else { return Vec::new() };
-        if c.args.is_empty() || name == "drop" || name == "clone" || c.args.len() == 1 && is_wrapper_ctor(&segs) {
+        let Some(last) = p.path.segments.last() else { return Vec::new() };
+        if is_one_of(&last.ident, &["drop", "clone"]) || c.args.len() == 1 && is_wrapper_ctor(&p.path) {
             return Vec::new();
         }
-        let span = self.span(p.span());
-        let name = name.clone();
-        c.args.iter().map(|a| self.note_use(a, UseKind::Passed(name.clone()), span)).collect()
+        let mut marks = Vec::new();
+        let carriers: Vec<&Expr> = c.args.iter().filter(|a| self.may_carry(a, false)).collect();
+        for a in carriers {
+            marks.push(self.note_use(a, UseKind::Passed(last.ident.to_string()), p.span()));
+        }
+        marks
     }
 
     /// `h.join()`, `h.abort()`, `v.push(h)`, `x.m(h)`.
     fn method_uses(&mut self, m: &syn::ExprMethodCall) -> Vec<Option<usize>> {
-        let name = m.method.to_string();
-        let span = self.span(m.method.span());
-        match name.as_str() {
-            "join" if m.args.is_empty() => vec![self.note_use(&m.receiver, UseKind::Joined, span)],
-            "abort" if m.args.is_empty() => vec![self.note_use(&m.receiver, UseKind::Aborted, span)],
-            n if is_push_method(n) && !m.args.is_empty() => {
-                let into = receiver_name(&m.receiver).unwrap_or_else(|| "a collection".into());
-                let last = m.args.last().expect("not empty");
-                vec![self.note_use(last, UseKind::Pushed(into), span)]
+        let method = &m.method;
+        if m.args.is_empty() {
+            let kind = if method == "join" {
+                UseKind::Joined
+            } else if method == "abort" {
+                UseKind::Aborted
+            } else {
+                return Vec::new();
+            };
+            if !self.may_carry(&m.receiver, true) {
+                return Vec::new();
             }
-            // `self.h.take().map(|h| h.abort())`: the closure's parameter is the field's handle.
-            "map" | "inspect" | "and_then" | "map_or" | "map_or_else" | "if_some" => {
-                if let Some((on_self, field)) = field_of(&m.receiver) {
-                    let ty = if on_self { self.self_ty.clone() } else { None };
-                    self.closure_origin = Some(ValueOrigin::Field(ty, field));
-                }
-                Vec::new()
-            }
-            n if m.args.is_empty() || n == "detach" || n == "clone" || n.contains("spawn") => Vec::new(),
-            _ => m.args.iter().map(|a| self.note_use(a, UseKind::Passed(name.clone()), span)).collect(),
+            return vec![self.note_use(&m.receiver, kind, method.span())];
         }
+        if is_one_of(method, &["push", "push_back", "push_front", "insert"]) {
+            let last = m.args.last().expect("not empty");
+            if !self.may_carry(last, false) {
+                return Vec::new();
+            }
+            let into = receiver_name(&m.receiver).unwrap_or_else(|| "a collection".into());
+            return vec![self.note_use(last, UseKind::Pushed(into), method.span())];
+        }
+        // `self.h.take().map(|h| h.abort())`: the closure's parameter is the field's handle.
+        if is_one_of(method, &["map", "inspect", "and_then", "map_or", "map_or_else"]) {
+            if let Some((on_self, field)) = field_of(&m.receiver) {
+                let ty = if on_self { self.self_ty.clone() } else { None };
+                self.closure_origin = Some(ValueOrigin::Field(ty, field));
+            }
+            return Vec::new();
+        }
+        let mut marks = Vec::new();
+        let carriers: Vec<&Expr> = m.args.iter().filter(|a| self.may_carry(a, false)).collect();
+        for a in carriers {
+            let name = method.to_string();
+            if name == "detach" || name == "clone" || name.contains("spawn") {
+                break;
+            }
+            marks.push(self.note_use(a, UseKind::Passed(name), method.span()));
+        }
+        marks
     }
 
     fn unmark(&mut self, marks: impl IntoIterator<Item = Option<usize>>) {
@@ -2335,9 +2378,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let set = self.mark_stmt(stmt, &b.stmts[i + 1..]);
             // The tail of a fn body is its return value.
             let tail = match stmt {
-                Stmt::Expr(e, None) if returns && i + 1 == b.stmts.len() => {
-                    let span = self.span(e.span());
-                    self.note_use(e, UseKind::Returned, span)
+                Stmt::Expr(e, None) if returns && i + 1 == b.stmts.len() && self.may_carry(e, false) => {
+                    self.note_use(e, UseKind::Returned, e.span())
                 }
                 _ => None,
             };
@@ -2360,6 +2402,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         if let Some(init) = &l.init {
+            let since = self.facts.bodies[self.ctx.body].calls.len();
             self.visit_expr(&init.expr);
             if let Some((_, diverge)) = &init.diverge {
                 // `let Some(x) = rx.recv().await else { break }`: the else runs on close.
@@ -2372,7 +2415,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             let kind = self.kind_of_expr(&init.expr);
             self.bind_pat(&l.pat, kind);
-            let origin = self.origin_of_value(&init.expr);
+            let origin = self.origin_of_value(&init.expr, since);
             self.bind_pat_origin(&l.pat, origin);
             self.name_channel(&l.pat, &init.expr);
             if let (Pat::Ident(i), Some(src)) = (&l.pat, alias_source(&init.expr)) {
@@ -2487,8 +2530,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     self.leave_all();
                 }
                 if let Some(v) = &r.expr {
-                    let span = self.span(r.span());
-                    let mark = if self.ctx.fn_level { self.note_use(v, UseKind::Returned, span) } else { None };
+                    let returned = self.ctx.fn_level && self.may_carry(v, false);
+                    let mark = if returned { self.note_use(v, UseKind::Returned, r.span()) } else { None };
                     self.visit_expr(v);
                     self.unmark([mark]);
                 }
@@ -2507,24 +2550,28 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             Expr::Await(a) => {
                 self.awaits();
-                let span = self.span(a.await_token.span);
-                let mark = self.note_use(&a.base, UseKind::Awaited, span);
+                let mark = if self.may_carry(&a.base, true) {
+                    self.note_use(&a.base, UseKind::Awaited, a.await_token.span)
+                } else {
+                    None
+                };
                 self.visit_expr(&a.base);
                 self.unmark([mark]);
             }
             Expr::Assign(a) => {
-                let span = self.span(a.eq_token.span);
-                let mark = match handle_place(&a.left) {
+                let place = if self.may_carry(&a.right, false) { handle_place(&a.left) } else { None };
+                let mark = match place {
                     Some((on_self, field)) => {
                         let ty = if on_self { self.self_ty.clone() } else { None };
-                        self.note_use(&a.right, UseKind::Stored { ty, field }, span)
+                        self.note_use(&a.right, UseKind::Stored { ty, field }, a.eq_token.span)
                     }
                     None => None,
                 };
+                let since = self.facts.bodies[self.ctx.body].calls.len();
                 visit::visit_expr_assign(self, a);
                 self.unmark([mark]);
                 if let Some(name) = single_ident(&a.left) {
-                    if let Some(o) = self.origin_of_value(&a.right) {
+                    if let Some(o) = self.origin_of_value(&a.right, since) {
                         self.bind_origin(name, Some(o));
                     }
                 }
@@ -2581,14 +2628,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             Expr::Closure(c) => self.visit_closure(c),
             Expr::Struct(st) => {
                 self.struct_fields(st);
-                let ty = st.path.segments.last().map(|s| s.ident.to_string());
-                let ty = if ty.as_deref() == Some("Self") { self.self_ty.clone() } else { ty };
                 let mut marks = Vec::new();
                 for f in &st.fields {
-                    if let syn::Member::Named(n) = &f.member {
-                        let span = self.span(n.span());
-                        let kind = UseKind::Stored { ty: ty.clone(), field: n.to_string() };
-                        marks.push(self.note_use(&f.expr, kind, span));
+                    if let (syn::Member::Named(n), true) = (&f.member, self.may_carry(&f.expr, false)) {
+                        let ty = st.path.segments.last().map(|s| s.ident.to_string());
+                        let ty = if ty.as_deref() == Some("Self") { self.self_ty.clone() } else { ty };
+                        let kind = UseKind::Stored { ty, field: n.to_string() };
+                        marks.push(self.note_use(&f.expr, kind, n.span()));
                     }
                 }
                 visit::visit_expr_struct(self, st);
@@ -2605,9 +2651,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 if on_self && matches!(&*l.pat, Pat::TupleStruct(t) if t.path.is_ident("Some")) {
                     self.facts.bodies[self.ctx.body].start_guard = true;
                 }
+                let since = self.facts.bodies[self.ctx.body].calls.len();
                 visit::visit_expr_let(self, l);
                 // `if let Some(h) = self.handle.take()`: `h` is the field's handle.
-                let origin = self.origin_of_value(&l.expr);
+                let origin = self.origin_of_value(&l.expr, since);
                 self.bind_pat_origin(&l.pat, origin);
             }
             _ => visit::visit_expr(self, e),

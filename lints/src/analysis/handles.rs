@@ -52,15 +52,22 @@ pub struct FieldOp {
     pub span: Span,
 }
 
+/// Whether an identifier is one of `names` (without allocating its text: these run on
+/// every call and method call of every file).
+pub fn is_one_of(id: &proc_macro2::Ident, names: &[&str]) -> bool {
+    names.iter().any(|n| id == n)
+}
+
 /// Constructors that wrap a value without changing whose it is (`Some`, `Arc::new`).
-pub fn is_wrapper_ctor(segments: &[String]) -> bool {
-    match segments {
-        [one] => matches!(one.as_str(), "Some" | "Ok"),
-        [.., ty, f] => {
-            matches!(f.as_str(), "new" | "from")
-                && matches!(ty.as_str(), "Box" | "Arc" | "Rc" | "Mutex" | "RwLock" | "RefCell" | "Cell" | "Pin")
+pub fn is_wrapper_ctor(path: &syn::Path) -> bool {
+    let segs = &path.segments;
+    match segs.len() {
+        0 => false,
+        1 => is_one_of(&segs[0].ident, &["Some", "Ok"]),
+        n => {
+            is_one_of(&segs[n - 1].ident, &["new", "from"])
+                && is_one_of(&segs[n - 2].ident, &["Box", "Arc", "Rc", "Mutex", "RwLock", "RefCell", "Cell", "Pin"])
         }
-        _ => false,
     }
 }
 
@@ -73,17 +80,9 @@ pub fn value_root(mut e: &Expr) -> &Expr {
             Expr::Paren(p) => e = &p.expr,
             Expr::Reference(r) => e = &r.expr,
             Expr::MethodCall(m) if (m.method == "unwrap" || m.method == "expect") => e = &m.receiver,
-            Expr::Call(c) if c.args.len() == 1 => match &*c.func {
-                Expr::Path(p) => {
-                    let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-                    if is_wrapper_ctor(&segs) {
-                        e = &c.args[0];
-                    } else {
-                        return e;
-                    }
-                }
-                _ => return e,
-            },
+            Expr::Call(c) if c.args.len() == 1 && matches!(&*c.func, Expr::Path(p) if is_wrapper_ctor(&p.path)) => {
+                e = &c.args[0]
+            }
             _ => return e,
         }
     }
@@ -95,9 +94,9 @@ pub fn field_of(mut e: &Expr) -> Option<(bool, String)> {
     loop {
         match e {
             Expr::MethodCall(m)
-                if matches!(
-                    m.method.to_string().as_str(),
-                    "take" | "as_ref" | "as_mut" | "unwrap" | "expect" | "lock" | "borrow" | "borrow_mut" | "get_mut"
+                if is_one_of(
+                    &m.method,
+                    &["take", "as_ref", "as_mut", "unwrap", "expect", "lock", "borrow", "borrow_mut", "get_mut"],
                 ) =>
             {
                 e = &m.receiver
@@ -126,20 +125,13 @@ pub fn receiver_name(e: &Expr) -> Option<String> {
         },
         Expr::Paren(p) => receiver_name(&p.expr),
         Expr::Reference(r) => receiver_name(&r.expr),
-        Expr::MethodCall(m)
-            if matches!(m.method.to_string().as_str(), "lock" | "borrow_mut" | "get_mut" | "unwrap" | "expect") =>
-        {
+        Expr::MethodCall(m) if is_one_of(&m.method, &["lock", "borrow_mut", "get_mut", "unwrap", "expect"]) => {
             receiver_name(&m.receiver)
         }
         Expr::Await(a) => receiver_name(&a.base),
         Expr::Try(t) => receiver_name(&t.expr),
         _ => None,
     }
-}
-
-/// Methods that put their (last) argument into the receiver collection.
-pub fn is_push_method(name: &str) -> bool {
-    matches!(name, "push" | "push_back" | "push_front" | "insert")
 }
 
 #[cfg(test)]
