@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 mod cargo;
+mod tasks;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use taskcheck_core::engine::{self, Options, Run};
@@ -47,6 +48,9 @@ enum Command {
     },
     /// Run the language server on stdin/stdout (live findings and quick fixes in editors).
     Lsp,
+    /// List every spawn site: what starts it, where its handle goes, and how (or whether)
+    /// its work stops.
+    Tasks(tasks::TasksArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -207,6 +211,18 @@ fn config_names() -> Vec<&'static str> {
 /// Lints `paths` with the config files that govern each file (discovered upwards from
 /// it; a nested config overrides its parents) under the command-line `flags`.
 pub fn lint_paths_configured(paths: &[PathBuf], flags: &[LevelFlag], opts: &Options) -> Result<Run, RunError> {
+    run_configured(paths, flags, opts, |linter, levels, opts| engine::run(&linter, paths, levels, opts))
+}
+
+/// Sets up a configured run (levels, settings and excludes from config files under the
+/// command-line `flags`) and hands the linter, the command line's levels and the
+/// options to `go`, which runs the engine.
+fn run_configured<T>(
+    paths: &[PathBuf],
+    flags: &[LevelFlag],
+    opts: &Options,
+    go: impl FnOnce(Linter, &Levels, &Options) -> T,
+) -> Result<T, RunError> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
     use taskcheck_core::config::{self, Configs};
@@ -261,11 +277,11 @@ pub fn lint_paths_configured(paths: &[PathBuf], flags: &[LevelFlag], opts: &Opti
     let opts = Options { file_levels: Some(file_levels), exclude: Some(exclude), ..opts.clone() };
     // Every lint runs; each file's levels decide what is reported.
     let linter = Linter::new(Settings::default(), |_| true).with_settings_for(settings_for);
-    let run = engine::run(&linter, paths, &cli_levels, &opts);
+    let out = go(linter, &cli_levels, &opts);
     if let Some(e) = errors.lock().expect("not poisoned").first() {
         return Err(RunError::Config(e.clone()));
     }
-    Ok(run)
+    Ok(out)
 }
 
 /// Lints in-memory files as one crate (stdin input, re-linting fixed text).
@@ -300,6 +316,10 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
         Some(Command::Rules) => rules(),
         Some(Command::Explain { lint }) => explain(&lint),
         Some(Command::Lsp) => lsp(),
+        Some(Command::Tasks(args)) => {
+            let sub = matches.subcommand_matches("tasks").expect("the tasks subcommand was parsed");
+            tasks::main(args, level_flags(sub), invoked_by_cargo)
+        }
         None => check(cli.check, level_flags(&matches), cargo_mode),
     }
 }

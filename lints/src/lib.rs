@@ -122,6 +122,30 @@ impl Linter {
         self.settings_for = Some(f);
         self
     }
+
+    /// The crate's settings: those of its root (or of its first file).
+    fn crate_settings(&self, krate: &Crate<'_, FileFacts>) -> Settings {
+        let anchor = krate
+            .root
+            .map(|r| r.join("Cargo.toml"))
+            .or_else(|| krate.files.first().map(|(u, _)| u.source.path.clone()));
+        match (&self.settings_for, anchor) {
+            (Some(f), Some(a)) => (f.0)(&a),
+            _ => self.settings.clone(),
+        }
+    }
+
+    /// The task inventory of one crate (`taskcheck tasks`): every spawn site outside test
+    /// code (unless `lint-tests`), build scripts and proc-macro crates, unsorted.
+    fn inventory(&self, krate: &Crate<'_, FileFacts>) -> Vec<analysis::inventory::Task> {
+        if krate.root.is_some_and(is_proc_macro_crate) {
+            return Vec::new();
+        }
+        let index = CrateIndex::new(krate.files.iter().map(|(u, f)| (u, *f)).collect());
+        let settings = self.crate_settings(krate);
+        let opts = TaskOptions { lint_tests: settings.lint_tests, strict_async_loops: settings.strict_async_loops };
+        analysis::inventory::build(&index, opts)
+    }
 }
 
 /// Whether the crate at `root` is a proc-macro crate (compile-time code).
@@ -139,12 +163,12 @@ impl Analyzer for Linter {
 
     fn analyze_file(&self, file: &FileUnit<'_>, ast: &syn::File) -> FileFacts {
         let words = self.settings_for.as_ref().map(|f| (f.0)(&file.source.path).extra_cancel_words());
+        let pools =
+            [pool_holds_pointers::POOL_HOLDS_POINTERS.name, pool_put_without_reset::POOL_PUT_WITHOUT_RESET.name];
         let walks = analysis::facts::Walks {
-            statics: file.any_active(&[unbounded_static_map::UNBOUNDED_STATIC_MAP.name]),
-            pools: file.any_active(&[
-                pool_holds_pointers::POOL_HOLDS_POINTERS.name,
-                pool_put_without_reset::POOL_PUT_WITHOUT_RESET.name,
-            ]),
+            // The pools read the type aliases the statics walk collects.
+            statics: file.any_active(&[unbounded_static_map::UNBOUNDED_STATIC_MAP.name]) || file.any_active(&pools),
+            pools: file.any_active(&pools),
         };
         let extra_words = words.as_deref().unwrap_or(&self.extra_words);
         let mut facts = analysis::facts::extract_with(file.source, file.rel_path, ast, extra_words, walks);
@@ -182,15 +206,7 @@ impl Analyzer for Linter {
         }
         let files = krate.files.iter().map(|(u, f)| (u, *f)).collect();
         let index = CrateIndex::new(files);
-        // The crate's settings: those of its root (or of its first file).
-        let anchor = krate
-            .root
-            .map(|r| r.join("Cargo.toml"))
-            .or_else(|| krate.files.first().map(|(u, _)| u.source.path.clone()));
-        let crate_settings = match (&self.settings_for, anchor) {
-            (Some(f), Some(a)) => (f.0)(&a),
-            _ => self.settings.clone(),
-        };
+        let crate_settings = self.crate_settings(krate);
         let settings = &crate_settings;
         let tasks = analysis::tasks::analyze(
             &index,
@@ -219,6 +235,41 @@ impl Analyzer for Linter {
             });
         }
         out
+    }
+}
+
+/// The analyzer of `taskcheck tasks`: the linter's facts and findings, plus each
+/// crate's task inventory, collected as the engine joins the crates (in any order:
+/// [`analysis::inventory::Inventory::new`] sorts them).
+pub struct InventoryLinter {
+    linter: Linter,
+    tasks: std::sync::Mutex<Vec<analysis::inventory::Task>>,
+}
+
+impl InventoryLinter {
+    pub fn new(linter: Linter) -> Self {
+        InventoryLinter { linter, tasks: std::sync::Mutex::new(Vec::new()) }
+    }
+
+    /// The tasks of every crate joined so far.
+    pub fn into_tasks(self) -> Vec<analysis::inventory::Task> {
+        self.tasks.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Analyzer for InventoryLinter {
+    type Facts = FileFacts;
+
+    fn analyze_file(&self, file: &FileUnit<'_>, ast: &syn::File) -> FileFacts {
+        self.linter.analyze_file(file, ast)
+    }
+
+    // No prefilter: every spawn site is listed, so every item must be parsed.
+
+    fn check_crate(&self, krate: &Crate<'_, FileFacts>) -> Vec<Diagnostic> {
+        let tasks = self.linter.inventory(krate);
+        self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(tasks);
+        self.linter.check_crate(krate)
     }
 }
 

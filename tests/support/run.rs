@@ -71,3 +71,22 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Compares `actual` with the expected file `path` (relative to the package root);
+/// with `TASKCHECK_BLESS=1` writes it instead (review the diff). Returns an error
+/// describing the difference.
+pub fn expect_file(path: &str, actual: &str) -> Result<(), String> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    if std::env::var_os("TASKCHECK_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&p, actual).unwrap();
+        return Ok(());
+    }
+    let want = std::fs::read_to_string(&p).unwrap_or_default();
+    if want == actual {
+        Ok(())
+    } else {
+        Err(format!(
+            "output differs from {path} (run with TASKCHECK_BLESS=1 to update, then review the diff):\n--- expected\n{want}\n+++ actual\n{actual}"
+        ))
+    }
+}

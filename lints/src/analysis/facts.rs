@@ -15,15 +15,17 @@ use super::consts::{int_expr, is_non_default_cfg, IntExpr};
 use super::exits::{handler_leaves, is_error_macro};
 use super::guards::{forgotten_guards, ForgottenGuard};
 use super::handlers::{handler_shape, is_bounded_work, routed_fns, HandlerShape};
+use super::handles::{field_of, is_one_of, is_wrapper_ctor, receiver_name, value_root, FieldOp, HandleUse, UseKind};
 use super::http::{clients_without_timeout, ClientSite};
 use super::paths::{Origin, Resolved, Resolver, UseScope};
 use super::pools::{pool_facts, PoolFacts};
 use super::select::{is_select_macro, parse_select, BranchKind};
 use super::spawn::{
-    is_lazy_type, is_once_initialiser, is_spawn_method, kind_of_constructor, kind_of_type, spawner_of_path,
-    Disposition, Spawner, ValueKind,
+    api_of_path, is_lazy_type, is_once_initialiser, is_spawn_method, kind_of_constructor, kind_of_type,
+    spawner_of_path, Disposition, SpawnApi, Spawner, ValueKind,
 };
 use super::statics::{static_facts, StaticFacts};
+use super::stops::{is_closed_pattern, is_value_pattern, kind_of_source, recv_call, short_text, EndObs, SourceKind};
 use super::testcode::{is_test_file_attrs, is_test_item, is_test_path};
 use super::timers::{is_deadline_poll, is_plain_sleep, sleep_call, timer_task};
 use super::tokens::{lost_cancels, LostCancel};
@@ -87,6 +89,11 @@ pub struct Body {
     pub chan_ops: Vec<ChanOp>,
     /// `let a = b.clone()` / `Arc::clone(&b)` / `Arc::new(Mutex::new(b))`: (a, b).
     pub local_aliases: Vec<(String, String)>,
+    /// For spawned work and pending closures: the body they are written in.
+    pub parent: Option<BodyId>,
+    /// What is done with the values some calls return (indices into `calls`): a
+    /// returned spawn handle is followed to its callers through these.
+    pub call_uses: Vec<(usize, HandleUse)>,
 }
 
 /// A fn that spawns one of its parameters (`fn spawn<F: Future>(f: F) { tokio::spawn(f); }`).
@@ -94,6 +101,7 @@ pub struct Body {
 pub struct Wrapper {
     pub param: usize,
     pub spawner: Spawner,
+    pub api: SpawnApi,
     /// What the wrapper does with the inner handle (`Kept` = returns it to the caller).
     pub disposition: Disposition,
 }
@@ -200,6 +208,12 @@ pub struct SpawnSite {
     /// When a `CancellationToken` is in scope and the work is an async block: the edits
     /// that run it under `token.run_until_cancelled(..)`.
     pub cancel_fix: Option<Vec<Edit>>,
+    /// The API that starts the work (`None` while it may be a spawn wrapper's call).
+    pub api: Option<SpawnApi>,
+    /// What is done with the handle when it is kept (in source order).
+    pub uses: Vec<HandleUse>,
+    /// The work is a parameter of the enclosing fn: a spawn wrapper spawning its caller's work.
+    pub delegated: bool,
 }
 
 /// Which cargo target a file belongs to, for call visibility.
@@ -267,6 +281,10 @@ pub struct FileFacts {
     pub items: Vec<(usize, usize)>,
     /// The file's suppression comments (read once, with the rest of its facts).
     pub suppressions: Vec<super::suppress::Suppression>,
+    /// Loop exits and raced waits taken on cancellation or on a closed channel.
+    pub ends: Vec<EndObs>,
+    /// `.abort()`/`.join()`/`.await` on handles read from struct fields.
+    pub field_ops: Vec<FieldOp>,
 }
 
 /// A channel constructor call.
@@ -371,7 +389,7 @@ pub fn target_of(rel_path: &str) -> Target {
 /// Which of the separate walks to run: each serves only some lints.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 pub struct Walks {
-    /// Statics and their uses (`unbounded_static_map`).
+    /// Statics and their uses (`unbounded_static_map`), type aliases (also the pools').
     pub statics: bool,
     /// Object pools (`pool_holds_pointers`, `pool_put_without_reset`).
     pub pools: bool,
@@ -423,6 +441,8 @@ pub fn extract_with(
             suppressions: super::suppress::parse(src),
             // Item ranges only serve suppressions; most files have none.
             items: Vec::new(),
+            ends: Vec::new(),
+            field_ops: Vec::new(),
             blocking_sleeps: Vec::new(),
             routes: Vec::new(),
             pendings: Vec::new(),
@@ -446,6 +466,11 @@ pub fn extract_with(
         in_drop_impl: false,
         spawn_work: false,
         in_raw_lock_impl: false,
+        origins: vec![HashMap::new()],
+        use_marks: HashMap::new(),
+        produced: HashMap::new(),
+        returns_block: false,
+        closure_origin: None,
     };
     let file_span = src.span(0, 0);
     x.ctx.body = x.new_body(BodyKind::Items, String::new(), file_span, false);
@@ -556,6 +581,32 @@ struct Ctx {
     params: Vec<String>,
     /// Inside the closure of a hyper `service_fn`.
     in_service_fn: bool,
+    /// Exits taken here end their loops because of this (a cancellation branch, the
+    /// `else` of a receive): recorded as [`EndObs`] for the loops they leave.
+    end_reason: Option<EndReason>,
+    /// Directly in a fn body (not in a closure or async block): `return` returns from the fn.
+    fn_level: bool,
+}
+
+/// Why the exits in a region end their loops.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
+struct EndReason {
+    /// Only the loops enclosing the region (frames below this depth) end for this reason.
+    depth: usize,
+    kind: SourceKind,
+    span: Span,
+    text: String,
+}
+
+/// Where a local binding's value came from, for following a handle.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
+enum ValueOrigin {
+    /// The handle of spawn site `n` of this file.
+    Spawn(usize),
+    /// What call `n` of body `b` returned.
+    Call(BodyId, usize),
+    /// A struct field (`self.handle.take()`): the impl type when read through `self`.
+    Field(Option<String>, String),
 }
 
 struct Extractor<'a> {
@@ -587,6 +638,17 @@ struct Extractor<'a> {
     spawn_work: bool,
     /// Inside `impl RawMutex for ..` (or another `Raw*` lock trait).
     in_raw_lock_impl: bool,
+    /// Where local bindings' values came from (scoped like `bindings`).
+    origins: Vec<HashMap<String, ValueOrigin>>,
+    /// Uses decided by the expression around a value, keyed by the address of the
+    /// value's root expression; set before visiting it, read by `on_spawn`.
+    use_marks: HashMap<usize, Vec<HandleUse>>,
+    /// Spawn calls just visited, by address, until a `let` binds their handle.
+    produced: HashMap<usize, ValueOrigin>,
+    /// The next block is a fn body: its tail expression is returned.
+    returns_block: bool,
+    /// The next closure's first parameter is this value (`self.h.take().map(|h| h.abort())`).
+    closure_origin: Option<ValueOrigin>,
 }
 
 /// How a spawn site starts its work.
@@ -600,6 +662,7 @@ struct SpawnHow {
     via: Option<(CallTarget, usize)>,
     /// On the ambient tokio runtime.
     ambient: bool,
+    api: Option<SpawnApi>,
 }
 
 impl SpawnHow {
@@ -708,6 +771,8 @@ impl<'a> Extractor<'a> {
             lock_impl: false,
             chan_ops: Vec::new(),
             local_aliases: Vec::new(),
+            parent: None,
+            call_uses: Vec::new(),
         });
         self.facts.bodies.len() - 1
     }
@@ -737,6 +802,196 @@ impl<'a> Extractor<'a> {
                 self.bind_pat(&t.pat, k);
             }
             _ => {}
+        }
+    }
+
+    // ---- where handles go ----
+
+    fn origin_of(&self, name: &str) -> Option<ValueOrigin> {
+        for scope in self.origins.iter().rev() {
+            if let Some(o) = scope.get(name) {
+                return Some(o.clone());
+            }
+        }
+        None
+    }
+
+    /// Binds (or, with `None`, shadows) a local's origin in the innermost scope.
+    fn bind_origin(&mut self, name: String, origin: Option<ValueOrigin>) {
+        // Only a name bound before needs shadowing (by an origin that leads nowhere);
+        // most `let`s bind fresh names.
+        let origin = match origin {
+            Some(o) => o,
+            None if self.origins.iter().any(|s| s.contains_key(&name)) => ValueOrigin::Field(None, String::new()),
+            None => return,
+        };
+        if let Some(scope) = self.origins.last_mut() {
+            scope.insert(name, origin);
+        }
+    }
+
+    /// The origin of a binding a pattern introduces for `value` (`h`, `Some(h)`, `Ok(h)`).
+    fn bind_pat_origin(&mut self, pat: &Pat, origin: Option<ValueOrigin>) {
+        match pat {
+            Pat::Ident(i) if i.subpat.is_none() => self.bind_origin(i.ident.to_string(), origin),
+            Pat::Type(t) => self.bind_pat_origin(&t.pat, origin),
+            Pat::TupleStruct(t) if t.elems.len() == 1 && (t.path.is_ident("Some") || t.path.is_ident("Ok")) => {
+                self.bind_pat_origin(&t.elems[0], origin)
+            }
+            _ => {}
+        }
+    }
+
+    /// Where the value of an initialiser comes from: a spawn just visited, a crate-local
+    /// call of this body (recorded since call `since`, i.e. while visiting `init`: the
+    /// search stays linear in the initialiser, not in the fn), or a struct field.
+    fn origin_of_value(&mut self, init: &Expr, since: usize) -> Option<ValueOrigin> {
+        if let Some((on_self, field)) = field_of(init) {
+            let ty = if on_self { self.self_ty.clone() } else { None };
+            return Some(ValueOrigin::Field(ty, field));
+        }
+        let root = value_root(init);
+        if let Some(o) = self.produced.remove(&addr(root)) {
+            return Some(o);
+        }
+        // No crate-local call was recorded while visiting it: nothing to bind to.
+        let body = self.ctx.body;
+        if matches!(root, Expr::Call(_) | Expr::MethodCall(_)) && self.facts.bodies[body].calls.len() <= since {
+            return None;
+        }
+        let callee = match root {
+            Expr::Call(c) => self.span(c.func.span()),
+            Expr::MethodCall(m) => self.span(m.method.span()),
+            Expr::Path(_) if self.origins.iter().any(|s| !s.is_empty()) => {
+                return single_ident(root).and_then(|n| self.origin_of(&n))
+            }
+            _ => return None,
+        };
+        let calls = &self.facts.bodies[body].calls;
+        let ci = calls.get(since..)?.iter().rposition(|c| c.span == callee)? + since;
+        Some(ValueOrigin::Call(body, ci))
+    }
+
+    /// Something is done with `e`: when `e` is (a wrapper of) a spawn call, mark it for
+    /// `on_spawn` (returns the mark to remove after visiting `e`); when it is a local
+    /// or a field with a known origin, record the use there.
+    ///
+    /// Callers check [`Extractor::may_carry`] first: it is cheap, the use is not.
+    fn note_use(&mut self, e: &Expr, kind: UseKind, at: proc_macro2::Span) -> Option<usize> {
+        if kind.is_op() {
+            if let Some((on_self, field)) = field_of(e) {
+                let ty = if on_self { self.self_ty.clone() } else { None };
+                let span = self.span(at);
+                self.facts.field_ops.push(FieldOp { ty, field, kind, span });
+                return None;
+            }
+        }
+        let root = value_root(e);
+        match root {
+            Expr::Call(_) | Expr::MethodCall(_) if may_return_handle(root) => {
+                let k = addr(root);
+                let span = self.span(at);
+                self.use_marks.entry(k).or_default().push(HandleUse { kind, span });
+                Some(k)
+            }
+            Expr::Path(_) => {
+                let name = single_ident(root)?;
+                let origin = self.origin_of(&name)?;
+                let span = self.span(at);
+                self.apply_use(origin, HandleUse { kind, span });
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn apply_use(&mut self, origin: ValueOrigin, u: HandleUse) {
+        match origin {
+            ValueOrigin::Spawn(i) => self.facts.spawns[i].uses.push(u),
+            ValueOrigin::Call(b, ci) => self.facts.bodies[b].call_uses.push((ci, u)),
+            ValueOrigin::Field(_, field) if field.is_empty() => {}
+            ValueOrigin::Field(ty, field) => {
+                if u.kind.is_op() {
+                    self.facts.field_ops.push(FieldOp { ty, field, kind: u.kind, span: u.span });
+                }
+            }
+        }
+    }
+
+    /// Whether `e` may be a handle worth following: a spawn-like call, a local with an
+    /// origin, or (for `op`s) a struct field. Cheap, so that the uses of every call's
+    /// arguments are only built when it says yes.
+    fn may_carry(&self, e: &Expr, op: bool) -> bool {
+        match value_root(e) {
+            root @ (Expr::Call(_) | Expr::MethodCall(_)) => may_return_handle(root) || op && field_of(e).is_some(),
+            Expr::Path(p) => p.path.get_ident().is_some() && self.origins.iter().any(|s| !s.is_empty()),
+            _ => op && field_of(e).is_some(),
+        }
+    }
+
+    /// `f(h)`: the handle is passed on (not for `drop`, which detaches it, nor for
+    /// wrappers like `Some(..)`, which the use around them sees through).
+    fn call_arg_uses(&mut self, c: &syn::ExprCall) -> Vec<Option<usize>> {
+        let Expr::Path(p) = &*c.func else { return Vec::new() };
+        let Some(last) = p.path.segments.last() else { return Vec::new() };
+        if is_one_of(&last.ident, &["drop", "clone"]) || c.args.len() == 1 && is_wrapper_ctor(&p.path) {
+            return Vec::new();
+        }
+        let mut marks = Vec::new();
+        let carriers: Vec<&Expr> = c.args.iter().filter(|a| self.may_carry(a, false)).collect();
+        for a in carriers {
+            marks.push(self.note_use(a, UseKind::Passed(last.ident.to_string()), p.span()));
+        }
+        marks
+    }
+
+    /// `h.join()`, `h.abort()`, `v.push(h)`, `x.m(h)`.
+    fn method_uses(&mut self, m: &syn::ExprMethodCall) -> Vec<Option<usize>> {
+        let method = &m.method;
+        if m.args.is_empty() {
+            let kind = if method == "join" {
+                UseKind::Joined
+            } else if method == "abort" {
+                UseKind::Aborted
+            } else {
+                return Vec::new();
+            };
+            if !self.may_carry(&m.receiver, true) {
+                return Vec::new();
+            }
+            return vec![self.note_use(&m.receiver, kind, method.span())];
+        }
+        if is_one_of(method, &["push", "push_back", "push_front", "insert"]) {
+            let last = m.args.last().expect("not empty");
+            if !self.may_carry(last, false) {
+                return Vec::new();
+            }
+            let into = receiver_name(&m.receiver).unwrap_or_else(|| "a collection".into());
+            return vec![self.note_use(last, UseKind::Pushed(into), method.span())];
+        }
+        // `self.h.take().map(|h| h.abort())`: the closure's parameter is the field's handle.
+        if is_one_of(method, &["map", "inspect", "and_then", "map_or", "map_or_else"]) {
+            if let Some((on_self, field)) = field_of(&m.receiver) {
+                let ty = if on_self { self.self_ty.clone() } else { None };
+                self.closure_origin = Some(ValueOrigin::Field(ty, field));
+            }
+            return Vec::new();
+        }
+        let mut marks = Vec::new();
+        let carriers: Vec<&Expr> = m.args.iter().filter(|a| self.may_carry(a, false)).collect();
+        for a in carriers {
+            let name = method.to_string();
+            if name == "detach" || name == "clone" || name.contains("spawn") {
+                break;
+            }
+            marks.push(self.note_use(a, UseKind::Passed(name), method.span()));
+        }
+        marks
+    }
+
+    fn unmark(&mut self, marks: impl IntoIterator<Item = Option<usize>>) {
+        for k in marks.into_iter().flatten() {
+            self.use_marks.remove(&k);
         }
     }
 
@@ -786,6 +1041,68 @@ impl<'a> Extractor<'a> {
     /// A `return` or a diverging exit leaves every enclosing loop of the boundary.
     fn leave_all(&mut self) {
         self.all_frames(|l| l.normal_exit = true);
+        self.reason_leaves(0);
+    }
+
+    /// An exit that leaves the loops from frame `from` inwards is taken for the current
+    /// end reason (if any): those of them that enclose the reason's region end for it.
+    fn reason_leaves(&mut self, from: usize) {
+        let Some(r) = &self.ctx.end_reason else { return };
+        let upto = r.depth.min(self.ctx.frames.len());
+        for f in self.ctx.frames.iter().take(upto).skip(from) {
+            self.facts.ends.push(EndObs {
+                owner: self.ctx.body,
+                loop_idx: Some(f.idx),
+                kind: r.kind,
+                span: r.span,
+                text: r.text.clone(),
+            });
+        }
+    }
+
+    /// Runs `f` with exits attributed to `kind` observed at `at` (for the loops around now).
+    fn with_end_reason(&mut self, kind: SourceKind, at: &impl Spanned, f: impl FnOnce(&mut Self)) {
+        let reason =
+            EndReason { depth: self.ctx.frames.len(), kind, span: self.span(at.span()), text: self.text_of(at) };
+        let saved = self.ctx.end_reason.replace(reason);
+        f(self);
+        self.ctx.end_reason = saved;
+    }
+
+    /// Records that loop `idx` (or, with `None`, the wait around) ends when `at` fires.
+    fn end_obs(&mut self, loop_idx: Option<usize>, kind: SourceKind, at: &impl Spanned) {
+        let (span, text) = (self.span(at.span()), self.text_of(at));
+        self.facts.ends.push(EndObs { owner: self.ctx.body, loop_idx, kind, span, text });
+    }
+
+    fn text_of(&self, e: &impl Spanned) -> String {
+        short_text(self.src.snippet(&self.span(e.span())))
+    }
+
+    /// What a cancellation expression waits on.
+    fn cancel_kind(&self, e: &Expr) -> SourceKind {
+        struct Names<'x, 'a> {
+            x: &'x Extractor<'a>,
+            token: bool,
+            signal: bool,
+        }
+        impl<'ast> Visit<'ast> for Names<'_, '_> {
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                if let Some(id) = p.path.get_ident() {
+                    self.token |= self.x.binding_kind(&id.to_string()) == Some(ValueKind::Cancel);
+                } else {
+                    self.signal |= is_signal_path(&self.x.resolver.resolve(&p.path));
+                }
+            }
+            fn visit_member(&mut self, m: &'ast syn::Member) {
+                if let syn::Member::Named(n) = m {
+                    self.token |= self.x.field_kinds.get(&n.to_string()) == Some(&ValueKind::Cancel);
+                }
+            }
+        }
+        let mut n = Names { x: self, token: false, signal: false };
+        n.visit_expr(e);
+        kind_of_source(e, n.token, n.signal)
     }
 
     fn awaits(&mut self) {
@@ -805,6 +1122,7 @@ impl<'a> Extractor<'a> {
             for f in &self.ctx.frames[from..] {
                 self.facts.loops[f.idx].normal_exit = true;
             }
+            self.reason_leaves(from);
         }
     }
 
@@ -813,9 +1131,15 @@ impl<'a> Extractor<'a> {
     fn boundary(&mut self, is_async: bool, f: impl FnOnce(&mut Self)) {
         let frames = std::mem::take(&mut self.ctx.frames);
         let was_async = std::mem::replace(&mut self.ctx.is_async, is_async);
+        let reason = self.ctx.end_reason.take();
+        let fn_level = std::mem::replace(&mut self.ctx.fn_level, false);
         self.bindings.push(HashMap::new());
+        self.origins.push(HashMap::new());
         f(self);
+        self.origins.pop();
         self.bindings.pop();
+        self.ctx.fn_level = fn_level;
+        self.ctx.end_reason = reason;
         self.ctx.is_async = was_async;
         self.ctx.frames = frames;
     }
@@ -962,24 +1286,46 @@ impl<'a> Extractor<'a> {
             self.facts.forgotten_guards.push((body, g));
         }
         self.resolver.pop();
-        self.ctx = Ctx { body, is_async: sig.asyncness.is_some(), in_test, params: param_names(sig), ..Ctx::default() };
+        self.ctx = Ctx {
+            body,
+            is_async: sig.asyncness.is_some(),
+            in_test,
+            params: param_names(sig),
+            fn_level: true,
+            ..Ctx::default()
+        };
         self.bindings.push(HashMap::new());
+        self.origins.push(HashMap::new());
         for input in &sig.inputs {
             if let syn::FnArg::Typed(t) = input {
                 self.bind_pat(&t.pat, kind_of_type(&t.ty));
+                // A parameter shadows an outer fn's binding of the same name.
+                self.bind_pat_origin(&t.pat, None);
             }
         }
         self.body_block = true;
+        self.returns_block = true;
         self.visit_block(block);
+        self.origins.pop();
         self.bindings.pop();
+        if self.origins.len() == 1 {
+            // Back at file level: no spawn of this fn can be bound by a later `let`.
+            self.produced.clear();
+        }
         self.ctx = saved;
     }
 
     // ---- calls and spawns ----
 
-    fn record_call(&mut self, target: CallTarget, span: Span) {
+    /// Records the call `e` (and what the expression around it does with its value).
+    fn record_call(&mut self, e: &Expr, target: CallTarget, span: Span) {
         let raced = self.ctx.raced;
-        self.facts.bodies[self.ctx.body].calls.push(Call { target, span, raced });
+        let body = &mut self.facts.bodies[self.ctx.body];
+        body.calls.push(Call { target, span, raced });
+        if let Some(uses) = self.use_marks.get(&addr(e)) {
+            let ci = body.calls.len() - 1;
+            body.call_uses.extend(uses.iter().map(|u| (ci, u.clone())));
+        }
     }
 
     fn call_target_of_path(&self, r: &Resolved, arity: usize) -> Option<CallTarget> {
@@ -1007,8 +1353,9 @@ impl<'a> Extractor<'a> {
 
     /// Records a spawn site and walks the spawned work as its own body.
     fn on_spawn(&mut self, call: &Expr, span: Span, work: &Expr, how: SpawnHow) {
-        let SpawnHow { spawner, receiver_field, via, ambient } = how;
+        let SpawnHow { spawner, receiver_field, via, ambient, api } = how;
         let disposition = self.marks.get(&addr(call)).copied().unwrap_or(Disposition::Kept);
+        let owner = self.ctx.body;
         let is_async = !matches!(spawner, Some(Spawner::Thread | Spawner::Scoped | Spawner::Blocking));
         let body = self.new_body(
             if via.is_some() { BodyKind::Pending } else { BodyKind::Task },
@@ -1016,12 +1363,18 @@ impl<'a> Extractor<'a> {
             span,
             is_async,
         );
+        self.facts.bodies[body].parent = Some(owner);
         let cancel_moved_in = self.is_cancel_expr(work);
+        let mut delegated = false;
         if let (Some(sp), Some(param)) = (spawner, single_ident(work)) {
             if let Some(i) = self.ctx.params.iter().position(|p| *p == param) {
-                self.facts.bodies[self.ctx.body].wrapper = Some(Wrapper { param: i, spawner: sp, disposition });
+                let api = api.unwrap_or(SpawnApi::of_receiver(sp));
+                self.facts.bodies[self.ctx.body].wrapper = Some(Wrapper { param: i, spawner: sp, api, disposition });
+                delegated = true;
             }
         }
+        let uses = self.use_marks.get(&addr(call)).cloned().unwrap_or_default();
+        self.produced.insert(addr(call), ValueOrigin::Spawn(self.facts.spawns.len()));
         self.facts.spawns.push(SpawnSite {
             owner: self.ctx.body,
             body,
@@ -1038,6 +1391,9 @@ impl<'a> Extractor<'a> {
             timer: timer_task(work, &self.resolver).map(|s| self.span(s)),
             in_service_fn: self.ctx.in_service_fn,
             cancel_fix: if cancel_moved_in || !is_async { None } else { self.run_until_cancelled_fix(work) },
+            api: spawner.map(|sp| api.unwrap_or(SpawnApi::of_receiver(sp))),
+            uses,
+            delegated,
         });
         let saved = std::mem::take(&mut self.ctx);
         self.ctx = Ctx { body, is_async, in_test: saved.in_test, ..Ctx::default() };
@@ -1128,7 +1484,13 @@ impl<'a> Extractor<'a> {
         if let Some(sp) = spawner_of_path(&r) {
             if let Some(work) = c.args.first() {
                 let ambient = r.is_any(&["tokio::spawn", "tokio::task::spawn_blocking", "tokio::task::spawn_local"]);
-                self.on_spawn(e, callee_span, work, SpawnHow { spawner: Some(sp), ambient, ..SpawnHow::default() });
+                let api = api_of_path(&r);
+                self.on_spawn(
+                    e,
+                    callee_span,
+                    work,
+                    SpawnHow { spawner: Some(sp), ambient, api, ..SpawnHow::default() },
+                );
                 for a in c.args.iter().skip(1) {
                     self.visit_expr(a);
                 }
@@ -1199,7 +1561,7 @@ impl<'a> Extractor<'a> {
                     pending = true;
                 }
             }
-            self.record_call(target, callee_span);
+            self.record_call(e, target, callee_span);
             if pending {
                 for a in c.args.iter().filter(|a| !matches!(a, Expr::Async(_) | Expr::Closure(_))) {
                     self.visit_expr(a);
@@ -1269,7 +1631,9 @@ impl<'a> Extractor<'a> {
             });
             if recv.is_some_and(|r| r == "exec" || r == "executor") {
                 self.visit_expr(&m.receiver);
-                self.on_spawn(e, span, &m.args[0], SpawnHow { spawner: Some(Spawner::Task), ..SpawnHow::default() });
+                let how =
+                    SpawnHow { spawner: Some(Spawner::Task), api: Some(SpawnApi::Executor), ..SpawnHow::default() };
+                self.on_spawn(e, span, &m.args[0], how);
                 return;
             }
         }
@@ -1307,12 +1671,32 @@ impl<'a> Extractor<'a> {
                     self.visit_expr(a);
                 }
             }
-            self.record_call(target, span);
+            self.record_call(e, target, span);
             return;
         }
-        self.record_call(target, span);
+        self.record_call(e, target, span);
         let once = is_once_initialiser(&name);
         let racing = is_racing_method(&name);
+        if racing && self.ctx.frames.is_empty() {
+            // The wait ends when the source fires: `serve(..).with_graceful_shutdown(src)`,
+            // `token.run_until_cancelled(fut)`.
+            if name == "with_graceful_shutdown" {
+                if let Some(src) = m.args.first() {
+                    let kind = self.cancel_kind(src);
+                    self.end_obs(None, kind, src);
+                }
+            } else {
+                let span = self.span(m.receiver.span());
+                let text = short_text(&format!("{}.{name}(..)", self.text_of(&m.receiver)));
+                self.facts.ends.push(EndObs {
+                    owner: self.ctx.body,
+                    loop_idx: None,
+                    kind: SourceKind::Token,
+                    span,
+                    text,
+                });
+            }
+        }
         let operand = is_race_combinator(&name);
         self.with_flag(
             |c| {
@@ -1355,6 +1739,10 @@ impl<'a> Extractor<'a> {
             let span = self.span(mac.path.span());
             let panics = !matches!(last.as_str(), "bail" | "ensure");
             self.error_exit(span, panics);
+            // `panic!`/`bail!` leave unconditionally; `assert!`/`ensure!` only on failure.
+            if !matches!(last.as_str(), "assert" | "assert_eq" | "assert_ne" | "ensure") {
+                self.reason_leaves(0);
+            }
         }
         self.no_pending += usize::from(operand);
         if let Ok(args) = mac.parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated) {
@@ -1418,7 +1806,31 @@ impl<'a> Extractor<'a> {
                     }
                 }
             }
-            self.visit_expr(&b.handler);
+            match (&b.fut, b.kind == BranchKind::Else) {
+                // A cancellation branch: its exits end the loops around for it; outside any
+                // loop, the select is a wait raced against the source, which ends it.
+                (Some(fut), _) if is_cancel => {
+                    let kind = self.cancel_kind(fut);
+                    if self.ctx.frames.is_empty() {
+                        self.end_obs(None, kind, fut);
+                    }
+                    self.with_end_reason(kind, fut, |s| s.visit_expr(&b.handler));
+                }
+                // `else` runs once every branch is disabled: a `Some(x) = rx.recv()` branch
+                // disables itself when the channel closes.
+                (None, true) if !self.ctx.frames.is_empty() => {
+                    let recv = sel.branches.iter().find_map(|o| {
+                        let fut = o.fut.as_ref()?;
+                        o.pat.as_ref().filter(|p| is_value_pattern(p))?;
+                        recv_call(fut)
+                    });
+                    match recv {
+                        Some(m) => self.with_end_reason(SourceKind::Channel, m, |s| s.visit_expr(&b.handler)),
+                        None => self.visit_expr(&b.handler),
+                    }
+                }
+                _ => self.visit_expr(&b.handler),
+            }
         }
         self.no_pending -= 1;
     }
@@ -1685,6 +2097,16 @@ fn type_name(t: &syn::Type) -> Option<String> {
     match t {
         syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         syn::Type::Tuple(t) if t.elems.is_empty() => Some("()".to_string()),
+        _ => None,
+    }
+}
+
+/// The field an assignment stores into: `self.h = ..`, `*self.h.lock().unwrap() = ..`.
+fn handle_place(lhs: &Expr) -> Option<(bool, String)> {
+    match lhs {
+        Expr::Field(_) => field_of(lhs),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => field_of(&u.expr),
+        Expr::Paren(p) => handle_place(&p.expr),
         _ => None,
     }
 }
@@ -1974,13 +2396,23 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             self.resolver.push(UseScope::from_items(items));
         }
         self.bindings.push(HashMap::new());
+        self.origins.push(HashMap::new());
         let saved_singleton = self.ctx.singleton;
         if std::mem::take(&mut self.body_block) && self.no_pending == 0 {
             self.pending_stmts(b);
         }
+        let returns = std::mem::take(&mut self.returns_block);
         for (i, stmt) in b.stmts.iter().enumerate() {
             let set = self.mark_stmt(stmt, &b.stmts[i + 1..]);
+            // The tail of a fn body is its return value.
+            let tail = match stmt {
+                Stmt::Expr(e, None) if returns && i + 1 == b.stmts.len() && self.may_carry(e, false) => {
+                    self.note_use(e, UseKind::Returned, e.span())
+                }
+                _ => None,
+            };
             self.visit_stmt(stmt);
+            self.unmark([tail]);
             for k in set {
                 self.marks.remove(&k);
             }
@@ -1989,6 +2421,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
         }
         self.ctx.singleton = saved_singleton;
+        self.origins.pop();
         self.bindings.pop();
         if has_items {
             self.resolver.pop();
@@ -1997,18 +2430,28 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         if let Some(init) = &l.init {
+            let since = self.facts.bodies[self.ctx.body].calls.len();
             self.visit_expr(&init.expr);
             if let Some((_, diverge)) = &init.diverge {
-                self.visit_expr(diverge);
+                // `let Some(x) = rx.recv().await else { break }`: the else runs on close.
+                match recv_call(&init.expr) {
+                    Some(m) if !self.ctx.frames.is_empty() && is_value_pattern(&l.pat) => {
+                        self.with_end_reason(SourceKind::Channel, m, |s| s.visit_expr(diverge));
+                    }
+                    _ => self.visit_expr(diverge),
+                }
             }
             let kind = self.kind_of_expr(&init.expr);
             self.bind_pat(&l.pat, kind);
+            let origin = self.origin_of_value(&init.expr, since);
+            self.bind_pat_origin(&l.pat, origin);
             self.name_channel(&l.pat, &init.expr);
             if let (Pat::Ident(i), Some(src)) = (&l.pat, alias_source(&init.expr)) {
                 self.facts.bodies[self.ctx.body].local_aliases.push((i.ident.to_string(), src));
             }
         } else {
             self.bind_pat(&l.pat, None);
+            self.bind_pat_origin(&l.pat, None);
         }
     }
 
@@ -2018,8 +2461,17 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr(&mut self, e: &'ast Expr) {
         match e {
-            Expr::Call(c) => self.on_call(e, c),
-            Expr::MethodCall(m) => self.on_method_call(e, m),
+            Expr::Call(c) => {
+                let marks = self.call_arg_uses(c);
+                self.on_call(e, c);
+                self.unmark(marks);
+            }
+            Expr::MethodCall(m) => {
+                let marks = self.method_uses(m);
+                self.on_method_call(e, m);
+                self.closure_origin = None;
+                self.unmark(marks);
+            }
             Expr::Async(a) => {
                 let is_async = !std::mem::take(&mut self.block_on_arg);
                 // Only the body of spawned work counts: an async block bound to a
@@ -2057,10 +2509,25 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 if self.ctx.is_async && is_deadline_poll(Some(&w.cond), &w.body, &self.resolver) {
                     self.facts.sleep_polls.push(Site { owner: self.ctx.body, span });
                 }
+                let idx = self.facts.loops.len();
                 self.on_loop(w.label.as_ref(), span, infinite, |s| {
                     s.visit_expr(&w.cond);
                     s.visit_block(&w.body);
                 });
+                // `while let Some(x) = rx.recv().await` ends on close; `while !stop.load(..)`
+                // on the stop request.
+                match &*w.cond {
+                    Expr::Let(l) => {
+                        if let Some(m) = recv_call(&l.expr).filter(|_| is_value_pattern(&l.pat)) {
+                            self.end_obs(Some(idx), SourceKind::Channel, m);
+                        }
+                    }
+                    cond if self.is_cancel_expr(cond) => {
+                        let kind = self.cancel_kind(cond);
+                        self.end_obs(Some(idx), kind, cond);
+                    }
+                    _ => {}
+                }
             }
             Expr::ForLoop(f) => {
                 if let Expr::Range(r) = &*f.expr {
@@ -2085,21 +2552,99 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 if is_err_ctor(r.expr.as_deref()) {
                     let span = self.span(r.span());
                     self.error_exit(span, false);
+                    // Unconditional: it leaves for the reason around it, error or not.
+                    self.reason_leaves(0);
                 } else {
                     self.leave_all();
                 }
                 if let Some(v) = &r.expr {
+                    let returned = self.ctx.fn_level && self.may_carry(v, false);
+                    let mark = if returned { self.note_use(v, UseKind::Returned, r.span()) } else { None };
                     self.visit_expr(v);
+                    self.unmark([mark]);
                 }
             }
             Expr::Try(t) => {
                 let span = self.span(t.question_token.span);
                 self.error_exit(span, false);
+                // `rx.recv()?` (std, crossbeam): the error is the channel closing.
+                if let Some(m) = recv_call(&t.expr) {
+                    for i in 0..self.ctx.frames.len() {
+                        let idx = self.ctx.frames[i].idx;
+                        self.end_obs(Some(idx), SourceKind::Channel, m);
+                    }
+                }
                 self.visit_expr(&t.expr);
             }
             Expr::Await(a) => {
                 self.awaits();
+                let mark = if self.may_carry(&a.base, true) {
+                    self.note_use(&a.base, UseKind::Awaited, a.await_token.span)
+                } else {
+                    None
+                };
                 self.visit_expr(&a.base);
+                self.unmark([mark]);
+            }
+            Expr::Assign(a) => {
+                let place = if self.may_carry(&a.right, false) { handle_place(&a.left) } else { None };
+                let mark = match place {
+                    Some((on_self, field)) => {
+                        let ty = if on_self { self.self_ty.clone() } else { None };
+                        self.note_use(&a.right, UseKind::Stored { ty, field }, a.eq_token.span)
+                    }
+                    None => None,
+                };
+                let since = self.facts.bodies[self.ctx.body].calls.len();
+                visit::visit_expr_assign(self, a);
+                self.unmark([mark]);
+                if let Some(name) = single_ident(&a.left) {
+                    if let Some(o) = self.origin_of_value(&a.right, since) {
+                        self.bind_origin(name, Some(o));
+                    }
+                }
+            }
+            Expr::Match(m) if !self.ctx.frames.is_empty() && recv_call(&m.expr).is_some() => {
+                // `match rx.recv().await { Some(x) => .., None => break }`: the `None`/`Err`
+                // arms run on close.
+                self.visit_expr(&m.expr);
+                let recv = recv_call(&m.expr).expect("checked by the guard");
+                for arm in &m.arms {
+                    if is_closed_pattern(&arm.pat) {
+                        self.with_end_reason(SourceKind::Channel, recv, |s| visit::visit_arm(s, arm));
+                    } else {
+                        visit::visit_arm(self, arm);
+                    }
+                }
+            }
+            Expr::If(i) if !self.ctx.frames.is_empty() && !is_once_guard_cond(&i.cond) => {
+                self.visit_expr(&i.cond);
+                match &*i.cond {
+                    // `if let Some(x) = rx.recv().await { .. } else { break }`
+                    Expr::Let(l) => {
+                        self.visit_block(&i.then_branch);
+                        if let Some((_, els)) = &i.else_branch {
+                            match recv_call(&l.expr).filter(|_| is_value_pattern(&l.pat)) {
+                                Some(m) => self.with_end_reason(SourceKind::Channel, m, |s| s.visit_expr(els)),
+                                None => self.visit_expr(els),
+                            }
+                        }
+                    }
+                    // `if stop.load(Ordering::Acquire) { break }`
+                    cond if self.is_cancel_expr(cond) => {
+                        let kind = self.cancel_kind(cond);
+                        self.with_end_reason(kind, cond, |s| s.visit_block(&i.then_branch));
+                        if let Some((_, els)) = &i.else_branch {
+                            self.visit_expr(els);
+                        }
+                    }
+                    _ => {
+                        self.visit_block(&i.then_branch);
+                        if let Some((_, els)) = &i.else_branch {
+                            self.visit_expr(els);
+                        }
+                    }
+                }
             }
             Expr::If(i) if is_once_guard_cond(&i.cond) => {
                 self.visit_expr(&i.cond);
@@ -2111,7 +2656,17 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             Expr::Closure(c) => self.visit_closure(c),
             Expr::Struct(st) => {
                 self.struct_fields(st);
+                let mut marks = Vec::new();
+                for f in &st.fields {
+                    if let (syn::Member::Named(n), true) = (&f.member, self.may_carry(&f.expr, false)) {
+                        let ty = st.path.segments.last().map(|s| s.ident.to_string());
+                        let ty = if ty.as_deref() == Some("Self") { self.self_ty.clone() } else { ty };
+                        let kind = UseKind::Stored { ty, field: n.to_string() };
+                        marks.push(self.note_use(&f.expr, kind, n.span()));
+                    }
+                }
                 visit::visit_expr_struct(self, st);
+                self.unmark(marks);
             }
             Expr::Let(l) => {
                 // `if let Some(old) = &self.task`: a check of the previous handle.
@@ -2124,7 +2679,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 if on_self && matches!(&*l.pat, Pat::TupleStruct(t) if t.path.is_ident("Some")) {
                     self.facts.bodies[self.ctx.body].start_guard = true;
                 }
+                let since = self.facts.bodies[self.ctx.body].calls.len();
                 visit::visit_expr_let(self, l);
+                // `if let Some(h) = self.handle.take()`: `h` is the field's handle.
+                let origin = self.origin_of_value(&l.expr, since);
+                self.bind_pat_origin(&l.pat, origin);
             }
             _ => visit::visit_expr(self, e),
         }
@@ -2136,11 +2695,13 @@ impl Extractor<'_> {
     /// scope when the closure is passed to `thread::scope` and friends).
     fn visit_closure(&mut self, c: &syn::ExprClosure) {
         let scope = std::mem::take(&mut self.scope_closure);
+        let param_origin = self.closure_origin.take();
         let is_async = c.asyncness.is_some();
         self.boundary(is_async, |s| {
             for (i, p) in c.inputs.iter().enumerate() {
                 let kind = if scope && i == 0 { Some(ValueKind::Scope) } else { None };
                 s.bind_pat(p, kind);
+                s.bind_pat_origin(p, if i == 0 { param_origin.clone() } else { None });
             }
             s.visit_expr(&c.body);
         });
@@ -2295,6 +2856,88 @@ mod tests {
             .map(|c| c.raced)
             .collect();
         assert_eq!(raced, [true, false]);
+    }
+
+    #[test]
+    fn where_kept_handles_go() {
+        use crate::analysis::handles::UseKind::*;
+        let f = facts(
+            r#"
+            struct S { handle: JoinHandle<()>, task: Option<std::thread::JoinHandle<()>> }
+            impl S {
+                fn start() -> S { let handle = tokio::spawn(async {}); S { handle, task: None } }
+                fn restart(&mut self) { self.handle = tokio::spawn(async {}); }
+                fn stop(&mut self) { self.handle.abort(); }
+                fn close(&mut self) { if let Some(h) = self.task.take() { let _ = h.join(); } }
+            }
+            fn a() -> JoinHandle<()> {
+                let h = tokio::spawn(async {});
+                h.await;
+                handles.push(tokio::spawn(async {}));
+                keep(Some(tokio::spawn(async {})));
+                tokio::spawn(async {})
+            }
+            fn b() { let d = a(); d.abort(); }
+            "#,
+        );
+        let uses: Vec<Vec<UseKind>> =
+            f.spawns.iter().map(|s| s.uses.iter().map(|u| u.kind.clone()).collect()).collect();
+        let stored = || Stored { ty: Some("S".into()), field: "handle".into() };
+        assert_eq!(
+            uses,
+            [
+                vec![stored()],
+                vec![stored()],
+                vec![Awaited],
+                vec![Pushed("handles".into())],
+                vec![Passed("keep".into())],
+                vec![Returned]
+            ]
+        );
+        let ops: Vec<(Option<&str>, &str, UseKind)> =
+            f.field_ops.iter().map(|o| (o.ty.as_deref(), o.field.as_str(), o.kind.clone())).collect();
+        assert_eq!(ops, [(Some("S"), "handle", Aborted), (Some("S"), "task", Joined)]);
+        let b = f.bodies.iter().find(|b| b.name == "b").unwrap();
+        let call_uses: Vec<(usize, UseKind)> = b.call_uses.iter().map(|(i, u)| (*i, u.kind.clone())).collect();
+        assert_eq!(call_uses, [(0, Aborted)]);
+    }
+
+    #[test]
+    fn what_ends_loops_and_waits() {
+        use crate::analysis::stops::SourceKind::*;
+        let f = facts(
+            r#"
+            async fn a() -> Result<()> {
+                loop { tokio::select! { _ = token.cancelled() => break, m = rx.recv() => {} } }
+                while let Some(x) = rx.recv().await {}
+                loop { if stop.load(SeqCst) { break; } work().await; }
+                loop { let Some(x) = rx.recv().await else { break }; }
+                loop { match rx.recv().await { Some(x) => {}, None => return Ok(()) } }
+                loop { let j = jobs.recv()?; }
+                loop { tokio::select! { _ = token.cancelled() => { info!("x"); } } }
+                loop { tokio::select! { Some(m) = rx.recv() => {}, else => break } }
+                tokio::select! { _ = shutdown.notified() => {}, _ = serve() => {} }
+                loop { if stop.load(SeqCst) { for x in y { break; } } tick().await; }
+                axum::serve(l, app).with_graceful_shutdown(token.cancelled_owned()).await;
+            }
+            "#,
+        );
+        let ends: Vec<(Option<usize>, SourceKind, &str)> =
+            f.ends.iter().map(|e| (e.loop_idx, e.kind, e.text.as_str())).collect();
+        assert_eq!(
+            ends,
+            [
+                (Some(0), Token, "token.cancelled()"),
+                (Some(1), Channel, "rx.recv()"),
+                (Some(2), Flag, "stop.load(SeqCst)"),
+                (Some(3), Channel, "rx.recv()"),
+                (Some(4), Channel, "rx.recv()"),
+                (Some(5), Channel, "jobs.recv()"),
+                (Some(7), Channel, "rx.recv()"),
+                (None, Notify, "shutdown.notified()"),
+                (None, Token, "token.cancelled_owned()"),
+            ]
+        );
     }
 
     #[test]

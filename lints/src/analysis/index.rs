@@ -7,7 +7,7 @@ use taskcheck_core::engine::FileUnit;
 use taskcheck_core::Span;
 
 use super::facts::{Body, BodyId, BodyKind, Call, CallTarget, FileFacts, LoopFact, SpawnSite, Target};
-use super::spawn::{Disposition, Spawner, ValueKind};
+use super::spawn::{Disposition, SpawnApi, Spawner, ValueKind};
 
 /// A body anywhere in the crate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,6 +34,10 @@ pub struct ResolvedSpawn<'a> {
     pub site: &'a SpawnSite,
     pub spawner: Spawner,
     pub disposition: Disposition,
+    /// The API that starts the work (the wrapper's, for a call of a spawn wrapper).
+    pub api: SpawnApi,
+    /// The spawn wrapper this site calls (`crate::rt::spawn(fut)`).
+    pub wrapper: Option<BodyRef>,
 }
 
 impl ResolvedSpawn<'_> {
@@ -114,32 +118,45 @@ impl<'a> CrateIndex<'a> {
                 let owner = BodyRef { file: fi, body: site.owner };
                 match (site.spawner, &site.via) {
                     (Some(mut spawner), _) => {
+                        let mut api = site.api.unwrap_or(SpawnApi::of_receiver(spawner));
                         if let Some(field) = &site.receiver_field {
-                            spawner = match self.field_kinds.get(field.as_str()) {
-                                Some(ValueKind::TaskSet) => Spawner::Set,
-                                Some(ValueKind::Tracker) => Spawner::Tracker,
-                                Some(ValueKind::Executor) => Spawner::CancelOnDrop,
-                                Some(ValueKind::Scope) => Spawner::Scoped,
-                                _ => spawner,
+                            let declared = match self.field_kinds.get(field.as_str()) {
+                                Some(ValueKind::TaskSet) => Some(Spawner::Set),
+                                Some(ValueKind::Tracker) => Some(Spawner::Tracker),
+                                Some(ValueKind::Executor) => Some(Spawner::CancelOnDrop),
+                                Some(ValueKind::Scope) => Some(Spawner::Scoped),
+                                _ => None,
                             };
+                            if let Some(d) = declared {
+                                spawner = d;
+                                api = SpawnApi::of_receiver(d);
+                            }
                         }
-                        spawns.push(ResolvedSpawn { file: fi, site, spawner, disposition: site.disposition });
+                        let disposition = site.disposition;
+                        spawns.push(ResolvedSpawn { file: fi, site, spawner, disposition, api, wrapper: None });
                     }
                     (None, Some((target, arg))) => {
                         let call = Call { target: target.clone(), span: site.span, raced: false };
                         let wrapper = self
                             .resolve(owner, &call)
                             .into_iter()
-                            .filter_map(|c| self.body(c).wrapper)
-                            .find(|w| w.param == *arg);
+                            .filter_map(|c| Some((c, self.body(c).wrapper?)))
+                            .find(|(_, w)| w.param == *arg);
                         match wrapper {
-                            Some(w) => {
+                            Some((at, w)) => {
                                 let disposition = match w.disposition {
                                     // The wrapper hands the handle back: the caller decides.
                                     Disposition::Kept => site.disposition,
                                     d => d,
                                 };
-                                spawns.push(ResolvedSpawn { file: fi, site, spawner: w.spawner, disposition });
+                                spawns.push(ResolvedSpawn {
+                                    file: fi,
+                                    site,
+                                    spawner: w.spawner,
+                                    disposition,
+                                    api: w.api,
+                                    wrapper: Some(at),
+                                });
                             }
                             None => inline.entry(owner).or_default().push(BodyRef { file: fi, body: site.body }),
                         }

@@ -30,6 +30,116 @@ impl Spawner {
     }
 }
 
+/// Which API starts the work: finer than [`Spawner`], for the task inventory
+/// (`taskcheck tasks`), which names the runtime a task runs on.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SpawnApi {
+    Tokio,
+    TokioLocal,
+    TokioBlocking,
+    AsyncStd,
+    AsyncStdBlocking,
+    ActixRt,
+    ActixRtBlocking,
+    NtexRt,
+    Smol,
+    AsyncGlobalExecutor,
+    AsyncTask,
+    Thread,
+    ScopedThread,
+    JoinSet,
+    TaskTracker,
+    Executor,
+    RuntimeHandle,
+    RuntimeHandleBlocking,
+}
+
+impl SpawnApi {
+    /// The stable machine name (JSON).
+    pub fn id(self) -> &'static str {
+        match self {
+            SpawnApi::Tokio => "tokio",
+            SpawnApi::TokioLocal => "tokio_local",
+            SpawnApi::TokioBlocking => "tokio_blocking",
+            SpawnApi::AsyncStd => "async_std",
+            SpawnApi::AsyncStdBlocking => "async_std_blocking",
+            SpawnApi::ActixRt => "actix_rt",
+            SpawnApi::ActixRtBlocking => "actix_rt_blocking",
+            SpawnApi::NtexRt => "ntex_rt",
+            SpawnApi::Smol => "smol",
+            SpawnApi::AsyncGlobalExecutor => "async_global_executor",
+            SpawnApi::AsyncTask => "async_task",
+            SpawnApi::Thread => "thread",
+            SpawnApi::ScopedThread => "scoped_thread",
+            SpawnApi::JoinSet => "join_set",
+            SpawnApi::TaskTracker => "task_tracker",
+            SpawnApi::Executor => "executor",
+            SpawnApi::RuntimeHandle => "runtime_handle",
+            SpawnApi::RuntimeHandleBlocking => "runtime_handle_blocking",
+        }
+    }
+
+    /// How a person names it (the inventory table).
+    pub fn label(self) -> &'static str {
+        match self {
+            SpawnApi::Tokio => "tokio",
+            SpawnApi::TokioLocal => "tokio local",
+            SpawnApi::TokioBlocking => "tokio blocking",
+            SpawnApi::AsyncStd => "async-std",
+            SpawnApi::AsyncStdBlocking => "async-std blocking",
+            SpawnApi::ActixRt => "actix-rt",
+            SpawnApi::ActixRtBlocking => "actix-rt blocking",
+            SpawnApi::NtexRt => "ntex-rt",
+            SpawnApi::Smol => "smol",
+            SpawnApi::AsyncGlobalExecutor => "async-global-executor",
+            SpawnApi::AsyncTask => "async-task",
+            SpawnApi::Thread => "thread",
+            SpawnApi::ScopedThread => "scoped thread",
+            SpawnApi::JoinSet => "JoinSet",
+            SpawnApi::TaskTracker => "TaskTracker",
+            SpawnApi::Executor => "executor",
+            SpawnApi::RuntimeHandle => "runtime handle",
+            SpawnApi::RuntimeHandleBlocking => "runtime handle blocking",
+        }
+    }
+
+    /// The API of a `.spawn(..)` on a receiver classified as `spawner`.
+    pub fn of_receiver(spawner: Spawner) -> SpawnApi {
+        match spawner {
+            Spawner::Set => SpawnApi::JoinSet,
+            Spawner::Tracker => SpawnApi::TaskTracker,
+            Spawner::CancelOnDrop => SpawnApi::Executor,
+            Spawner::Scoped => SpawnApi::ScopedThread,
+            Spawner::Thread => SpawnApi::Thread,
+            Spawner::Blocking => SpawnApi::RuntimeHandleBlocking,
+            Spawner::Task => SpawnApi::RuntimeHandle,
+        }
+    }
+}
+
+/// The API a resolved free-fn spawn path names (the same paths as [`spawner_of_path`]).
+pub fn api_of_path(path: &Resolved) -> Option<SpawnApi> {
+    const APIS: &[(&str, SpawnApi)] = &[
+        ("tokio::spawn", SpawnApi::Tokio),
+        ("tokio::task::spawn_local", SpawnApi::TokioLocal),
+        ("tokio::task::spawn_blocking", SpawnApi::TokioBlocking),
+        ("async_std::task::spawn", SpawnApi::AsyncStd),
+        ("async_std::task::spawn_local", SpawnApi::AsyncStd),
+        ("async_std::spawn", SpawnApi::AsyncStd),
+        ("async_std::task::spawn_blocking", SpawnApi::AsyncStdBlocking),
+        ("actix_rt::spawn", SpawnApi::ActixRt),
+        ("actix_rt::task::spawn_blocking", SpawnApi::ActixRtBlocking),
+        ("ntex_rt::spawn", SpawnApi::NtexRt),
+        ("std::thread::spawn", SpawnApi::Thread),
+        ("smol::spawn", SpawnApi::Smol),
+        ("async_global_executor::spawn", SpawnApi::AsyncGlobalExecutor),
+        ("async_global_executor::spawn_local", SpawnApi::AsyncGlobalExecutor),
+        ("async_task::spawn", SpawnApi::AsyncTask),
+        ("async_task::spawn_local", SpawnApi::AsyncTask),
+    ];
+    APIS.iter().find(|(p, _)| path.is(p)).map(|(_, a)| *a)
+}
+
 /// What happens to the handle a spawn returns.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Disposition {
@@ -183,6 +293,15 @@ mod tests {
         assert_eq!(spawner_of_path(&resolve("use actix_web::rt;", "rt::spawn")), Some(Spawner::Task));
         // An unresolved bare `spawn` is not guessed.
         assert_eq!(spawner_of_path(&resolve("", "spawn")), None);
+        // Every path with a spawner names its API, and the other way round.
+        for p in
+            ["tokio::spawn", "tokio::task::spawn_blocking", "std::thread::spawn", "smol::spawn", "async_std::spawn"]
+        {
+            let r = resolve("", p);
+            assert!(spawner_of_path(&r).is_some() && api_of_path(&r).is_some(), "{p}");
+        }
+        assert_eq!(api_of_path(&resolve("use tokio::task;", "task::spawn_blocking")), Some(SpawnApi::TokioBlocking));
+        assert_eq!(api_of_path(&resolve("use actix_web::rt;", "rt::spawn")), Some(SpawnApi::ActixRt));
     }
 
     #[test]
