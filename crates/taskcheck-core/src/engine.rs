@@ -405,15 +405,23 @@ fn lint_candidates<A: Analyzer>(analyzer: &A, candidates: Vec<Candidate>, levels
     for (i, c) in candidates.into_iter().enumerate() {
         crates.entry(c.crate_root.clone()).or_default().push((FileId(i as u32), c));
     }
-    let results: Vec<CrateRun> = crates
-        .into_par_iter()
-        .map(|(root, files)| {
-            let prepared: Vec<Prepared> = files.into_par_iter().map(|(id, c)| read_candidate(id, c, opts)).collect();
-            lint_crate(analyzer, root.as_deref(), prepared, levels, opts)
-        })
-        .collect();
+    let one = |(root, files): (Option<PathBuf>, Vec<(FileId, Candidate)>)| {
+        let prepared: Vec<Prepared> = files.into_par_iter().map(|(id, c)| read_candidate(id, c, opts)).collect();
+        lint_crate(analyzer, root.as_deref(), prepared, levels, opts)
+    };
+    // A large crate (generated bindings) is linted alone, with all threads on its files,
+    // so that two of them are never in memory at once; the others run side by side.
+    let size = |files: &[(FileId, Candidate)]| -> u64 {
+        files.iter().filter_map(|(_, c)| std::fs::metadata(&c.path).ok()).map(|m| m.len()).sum()
+    };
+    let (large, small): (Vec<_>, Vec<_>) = crates.into_iter().partition(|(_, files)| size(files) > LARGE_CRATE);
+    let mut results: Vec<CrateRun> = large.into_iter().map(one).collect();
+    results.extend(small.into_par_iter().map(one).collect::<Vec<_>>());
     assemble(results)
 }
+
+/// Bytes of source above which a crate is linted on its own (see `lint_candidates`).
+const LARGE_CRATE: u64 = 8 * 1024 * 1024;
 
 /// One crate's share of a run.
 struct CrateRun {
@@ -697,8 +705,10 @@ fn lint_crate<A: Analyzer>(
         opts.file_levels.iter().flat_map(|f| prepared.iter().map(|p| (f.0)(&p.source.path))).collect();
     let enabled = enabled_in(std::iter::once(levels).chain(per_file.iter().map(|l| &**l)));
     let prefilter = if opts.prefilter { analyzer.prefilter(&enabled) } else { None };
+    // The plan of each file; its reduced text is made just before it is parsed, so a
+    // crate's reduced texts are never all in memory at once.
     let mut active: Option<Vec<&'static str>> = None;
-    let plans: Vec<FilePlan> = match &prefilter {
+    let (outlines, keeps): (Vec<Option<FileOutline>>, Vec<Option<Vec<LeafPlan>>>) = match &prefilter {
         Some(pf) => {
             let outlines: Vec<Option<FileOutline>> =
                 prepared.par_iter().map(|p| p.text_ok.then(|| pf.outline(&p.source.text))).collect();
@@ -706,41 +716,37 @@ fn lint_crate<A: Analyzer>(
             let plan = pf.plan(&read);
             active = plan.active;
             let mut keeps = plan.files.into_iter();
-            let keeps: Vec<Option<Vec<LeafPlan>>> =
-                outlines.iter().map(|o| o.as_ref().and_then(|_| keeps.next().flatten())).collect();
-            prepared
-                .par_iter()
-                .zip(outlines.par_iter())
-                .zip(keeps.par_iter())
-                .map(|((p, o), k)| match o {
-                    Some(o) => pf.reduce(&p.source.text, o, k.as_deref()),
-                    None => FilePlan::Whole,
-                })
-                .collect()
+            let keeps = outlines.iter().map(|o| o.as_ref().and_then(|_| keeps.next().flatten())).collect();
+            (outlines, keeps)
         }
-        None => vec![FilePlan::Whole; prepared.len()],
+        None => (prepared.iter().map(|_| None).collect(), prepared.iter().map(|_| None).collect()),
     };
-    let mut stats = Stats::default();
-    for (p, plan) in prepared.iter().zip(&plans) {
-        if p.text_ok {
-            stats.files_read += 1;
-            stats.bytes_read += p.source.text.len();
-            stats.bytes_skipped += plan.bytes_skipped(p.source.text.len());
-            stats.files_skipped += usize::from(*plan == FilePlan::Skip);
-        }
-    }
     let cache = opts.cache_dir.as_deref().and_then(|dir| {
         let first = prepared.first()?.source.path.parent().map(Path::to_path_buf);
         Some(CrateCache::open(dir, root.map(Path::to_path_buf).or(first)?.as_path()))
     });
-    let analyzed: Vec<(Option<A::Facts>, Vec<Diagnostic>)> = prepared
+    let results: Vec<(Option<A::Facts>, Vec<Diagnostic>, Stats)> = prepared
         .par_iter()
         .zip(rels.par_iter())
-        .zip(plans.into_par_iter())
-        .map(|((p, rel), plan)| {
+        .zip(outlines.into_par_iter().zip(keeps.into_par_iter()))
+        .map(|((p, rel), (outline, keep))| {
+            if !p.text_ok {
+                return (None, vec![], Stats::default());
+            }
+            let plan = match (&prefilter, &outline) {
+                (Some(pf), Some(o)) => pf.reduce(&p.source.text, o, keep.as_deref()),
+                _ => FilePlan::Whole,
+            };
+            drop(outline);
+            let len = p.source.text.len();
+            let stats = Stats {
+                files_read: 1,
+                bytes_read: len,
+                bytes_skipped: plan.bytes_skipped(len),
+                files_skipped: usize::from(plan == FilePlan::Skip),
+            };
             let reduced = match &plan {
-                _ if !p.text_ok => return (None, vec![]),
-                FilePlan::Skip => return (None, vec![]),
+                FilePlan::Skip => return (None, vec![], stats),
                 FilePlan::Whole => None,
                 FilePlan::Reduced { text, .. } => Some(text.as_str()),
             };
@@ -757,16 +763,22 @@ fn lint_crate<A: Analyzer>(
             });
             if let (Some(c), Some(k)) = (&cache, key) {
                 if let Some(facts) = c.get(k) {
-                    return (Some(facts), vec![]);
+                    return (Some(facts), vec![], stats);
                 }
             }
             let (facts, errors) = analyze_one(analyzer, p, rel, active, reduced, opts.max_nesting);
             if let (Some(c), Some(k), Some(f), true) = (&cache, key, &facts, errors.is_empty()) {
                 c.put(k, f);
             }
-            (facts, errors)
+            (facts, errors, stats)
         })
         .collect();
+    let mut stats = Stats::default();
+    let mut analyzed: Vec<(Option<A::Facts>, Vec<Diagnostic>)> = Vec::with_capacity(results.len());
+    for (facts, errors, s) in results {
+        stats += s;
+        analyzed.push((facts, errors));
+    }
     if let Some(c) = cache {
         // A cache that cannot be written costs the next run time, not this run's result.
         let _ = c.save();
