@@ -417,32 +417,39 @@ pub fn explain_text(m: &LintMeta) -> String {
     )
 }
 
+/// The paths a run reads: with a cargo selection (`cargo taskcheck`, `-p`,
+/// `--workspace`, `--manifest-path`) the selected packages' source directories, else
+/// `paths`, else `.`. Paths given together with a selection are an error (`misuse`
+/// says what to run instead); errors are printed and give the exit code.
+pub(crate) fn input_paths(paths: &[PathBuf], sel: Option<cargo::Selection>, misuse: &str) -> Result<Vec<PathBuf>, i32> {
+    match sel {
+        Some(_) if !paths.is_empty() => {
+            eprintln!("error: {misuse}");
+            Err(EXIT_ERROR)
+        }
+        Some(sel) => cargo::paths(&sel, Path::new(".")).map_err(|e| {
+            eprintln!("error: {e}");
+            EXIT_ERROR
+        }),
+        None if paths.is_empty() => Ok(vec![PathBuf::from(".")]),
+        None => Ok(paths.to_vec()),
+    }
+}
+
 /// Rounds of fix-then-relint (a fix can enable another).
 const FIX_ROUNDS: usize = 4;
 
 fn check(args: CheckArgs, flags: Vec<LevelFlag>, cargo_mode: bool) -> i32 {
     let start = Instant::now();
-    let paths = if cargo_mode {
-        if !args.paths.is_empty() {
-            eprintln!("error: `cargo taskcheck` lints the workspace's packages (select them with `-p`); to lint particular paths, run `taskcheck PATH`");
-            return EXIT_ERROR;
-        }
-        let sel = cargo::Selection {
-            packages: args.package.clone(),
-            workspace: args.workspace,
-            manifest_path: args.manifest_path.clone(),
-        };
-        match cargo::paths(&sel, Path::new(".")) {
-            Ok(paths) => paths,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_ERROR;
-            }
-        }
-    } else if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
+    let sel = cargo_mode.then(|| cargo::Selection {
+        packages: args.package.clone(),
+        workspace: args.workspace,
+        manifest_path: args.manifest_path.clone(),
+    });
+    let misuse = "`cargo taskcheck` lints the workspace's packages (select them with `-p`); to lint particular paths, run `taskcheck PATH`";
+    let paths = match input_paths(&args.paths, sel, misuse) {
+        Ok(paths) => paths,
+        Err(code) => return code,
     };
     let opts = Options {
         jobs: args.jobs,

@@ -5,7 +5,7 @@
 //! suppressions) are attached to it.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::ValueEnum;
 use taskcheck_core::engine::{self, Options};
@@ -65,27 +65,15 @@ enum TasksFormat {
 /// Runs `taskcheck tasks`; returns the exit code (0, or 2 for usage and input errors).
 pub fn main(args: TasksArgs, flags: Vec<LevelFlag>, invoked_by_cargo: bool) -> i32 {
     let cargo_mode = invoked_by_cargo || !args.package.is_empty() || args.workspace || args.manifest_path.is_some();
-    let paths = if cargo_mode {
-        if !args.paths.is_empty() {
-            eprintln!("error: `cargo taskcheck tasks` lists the workspace's packages (select them with `-p`); for particular paths, run `taskcheck tasks PATH`");
-            return EXIT_ERROR;
-        }
-        let sel = cargo::Selection {
-            packages: args.package.clone(),
-            workspace: args.workspace,
-            manifest_path: args.manifest_path.clone(),
-        };
-        match cargo::paths(&sel, Path::new(".")) {
-            Ok(paths) => paths,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_ERROR;
-            }
-        }
-    } else if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
+    let sel = cargo_mode.then(|| cargo::Selection {
+        packages: args.package.clone(),
+        workspace: args.workspace,
+        manifest_path: args.manifest_path.clone(),
+    });
+    let misuse = "`cargo taskcheck tasks` lists the workspace's packages (select them with `-p`); for particular paths, run `taskcheck tasks PATH`";
+    let paths = match crate::input_paths(&args.paths, sel, misuse) {
+        Ok(paths) => paths,
+        Err(code) => return code,
     };
     // Every spawn site is listed, so every item is parsed.
     let opts = Options { jobs: args.jobs, prefilter: false, ..Options::default() };
