@@ -54,7 +54,7 @@ declare_lint! {
         anchors: ["*spawn"],
         context: ["JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
         follow: [],
-        callers: ["fn: *spawn"],
+        callers: ["wrapper: *spawn"],
         scope: Items,
     },
 }

@@ -63,6 +63,7 @@ declare_lint! {
         anchors: ["*spawn"],
         context: ["JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
         follow: ["*spawn"],
+        // Every crate-local caller of a spawning method (is the start guarded there?).
         callers: ["fn: *spawn"],
         scope: Items,
     },

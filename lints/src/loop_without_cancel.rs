@@ -80,7 +80,7 @@ declare_lint! {
         anchors: ["loop", "while & true"],
         context: ["*spawn", "main", "JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
         follow: ["*spawn", "main"],
-        callers: ["fn: *spawn"],
+        callers: ["wrapper: *spawn"],
         scope: Items,
     },
 }

@@ -68,7 +68,7 @@ declare_lint! {
     triggers: {
         anchors: ["Drop"],
         context: ["JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
-        follow: ["Drop"],
+        follow: ["Drop => *spawn"],
         callers: [],
         scope: Items,
     },

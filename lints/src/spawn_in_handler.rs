@@ -70,7 +70,7 @@ declare_lint! {
         anchors: ["*spawn"],
         context: ["route", "to", "JoinSet", "JoinMap", "FuturesUnordered", "FuturesOrdered", "LocalSet", "TaskTracker", "Executor", "LocalExecutor", "StaticExecutor", "StaticLocalExecutor", "CancellationToken", "DropGuard", "Scope", "ScopeFifo"],
         follow: ["*spawn"],
-        callers: ["fn: *spawn"],
+        callers: ["wrapper: *spawn"],
         scope: Items,
     },
 }

@@ -187,6 +187,10 @@ pub struct Item {
     /// gives to words of the set (`use tokio::spawn as go;`), the statics a macro declares
     /// (`lazy_static! { static ref A: .. }`, `thread_local! { static B: .. }`).
     pub declares: Vec<u64>,
+    /// For a fn: the words of the set naming a call that gets one of the fn's parameters
+    /// as a whole argument (`tokio::spawn(fut)` in `fn go(fut: F)`), sorted: the fn may
+    /// hand its caller's value on (a spawn wrapper).
+    pub passes_param_to: Vec<u16>,
     /// What can be blanked to keep only the item's shape: a fn's body, a struct's or
     /// enum's fields, a macro's input, a const's or static's initializer.
     pub inner: Option<Inner>,
@@ -673,6 +677,7 @@ impl Cx<'_> {
             words,
             idents,
             declares,
+            passes_param_to: if kind == ItemKind::Fn { self.passes_param_to(hi, name) } else { Vec::new() },
             inner: self.inner(lo, hi, kind, name),
             body: None,
             children: Vec::new(),
@@ -708,6 +713,107 @@ impl Cx<'_> {
                 }
             }
         }
+        out
+    }
+
+    /// See [`Item::passes_param_to`]. A parameter is a plain name before a `:` in the
+    /// fn's parameter list (`f: F`, `mut f: F`); an argument is whole when it stands
+    /// alone between the call's brackets and commas, behind any `&`, `mut` and `(`.
+    fn passes_param_to(&self, hi: usize, name: Option<usize>) -> Vec<u16> {
+        let Some(name) = name else { return Vec::new() };
+        // The parameter list: the first `(` group after the name outside `<..>`
+        // (`fn f<F: Fn(u8)>(f: F)`).
+        let mut angle = 0i32;
+        let mut j = name + 1;
+        let params = loop {
+            if j >= hi {
+                return Vec::new();
+            }
+            match self.toks[j].kind {
+                Tok::Punct(b'<') => angle += 1,
+                Tok::Punct(b'>') if !self.is(j - 1, Tok::Punct(b'-')) => angle -= 1,
+                Tok::Open(b'(') if angle <= 0 => break j,
+                Tok::Open(b'{') => return Vec::new(),
+                _ => {}
+            }
+            j = self.next(j);
+        };
+        let close = self.toks[params].close as usize;
+        let mut names: Vec<&str> = Vec::new();
+        let mut k = params + 1;
+        while k < close {
+            let after_sep =
+                self.is(k - 1, Tok::Open(b'(')) || self.is(k - 1, Tok::Punct(b',')) || self.is_word(k - 1, "mut");
+            let colon = self.is(k + 1, Tok::Punct(b':')) && !self.is(k + 2, Tok::Punct(b':'));
+            if after_sep && colon && self.is(k, Tok::Ident) && self.word(k) != "self" {
+                names.push(self.word(k));
+            }
+            k = self.next(k);
+        }
+        let mut out = Vec::new();
+        if names.is_empty() {
+            return out;
+        }
+        for j in close + 1..hi {
+            if !(self.is(j, Tok::Ident) && names.contains(&self.word(j))) {
+                continue;
+            }
+            // Whole: `(` or `,` before it (behind `&`, `mut`), `)` or `,` after it.
+            let mut b = j - 1;
+            while self.is(b, Tok::Punct(b'&')) || self.is_word(b, "mut") {
+                b -= 1;
+            }
+            let starts = self.is(b, Tok::Open(b'(')) || self.is(b, Tok::Punct(b','));
+            let ends = self.is(j + 1, Tok::Close(b')')) || self.is(j + 1, Tok::Punct(b','));
+            if !(starts && ends) {
+                continue;
+            }
+            // The call's `(`: the innermost group around the argument, out of extra
+            // parentheses (`spawn(&mut (f))`).
+            let Some(mut open) = (close + 1..j)
+                .rev()
+                .find(|&o| matches!(self.toks[o].kind, Tok::Open(_)) && self.toks[o].close as usize > j)
+            else {
+                continue;
+            };
+            let mut c = open - 1;
+            while self.is(c, Tok::Open(b'(')) || self.is(c, Tok::Punct(b'&')) || self.is_word(c, "mut") {
+                if self.is(c, Tok::Open(b'(')) {
+                    open = c;
+                }
+                c -= 1;
+            }
+            if !self.is(open, Tok::Open(b'(')) {
+                continue;
+            }
+            // The callee's name: `spawn(..)`, `spawn!(..)`, `spawn::<F>(..)`.
+            let mut c = open - 1;
+            if self.is(c, Tok::Punct(b'!')) {
+                c -= 1;
+            } else if self.is(c, Tok::Punct(b'>')) {
+                let mut depth = 0i32;
+                while c > close {
+                    match self.toks[c].kind {
+                        Tok::Punct(b'>') => depth += 1,
+                        Tok::Punct(b'<') => depth -= 1,
+                        _ => {}
+                    }
+                    c -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                while self.is(c, Tok::Punct(b':')) {
+                    c -= 1;
+                }
+            }
+            if self.is(c, Tok::Ident) {
+                let w = self.word(c);
+                self.words.matches(w, word_hash(w), &mut out);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
         out
     }
 
@@ -788,6 +894,7 @@ impl Cx<'_> {
             words: self.words_in(lo, open, None),
             idents: Vec::new(),
             declares: Vec::new(),
+            passes_param_to: Vec::new(),
             inner: None,
             body: Some((self.toks[open].end, self.toks[close].start)),
             children: self.items(open + 1, close),
@@ -979,6 +1086,21 @@ mod tests {
             let o = outline(text, &words).unwrap();
             assert!(o.items.iter().all(|i| i.words.is_empty()), "{text}");
         }
+    }
+
+    #[test]
+    fn finds_the_calls_a_fn_hands_its_parameters_to() {
+        let words = Words::new(["*spawn", "go"]);
+        let fns = |text: &str| -> Vec<Vec<&str>> {
+            let o = outline(text, &words).unwrap();
+            o.items.iter().map(|i| i.passes_param_to.iter().map(|&w| words.name(w)).collect()).collect()
+        };
+        let text = "fn a<F: Fn(u8)>(f: F) { tokio::spawn(f); }\n\
+                    fn b(mut fut: F, n: u8) { rt.spawn_local((&mut fut)); go(x, n) }\n\
+                    fn c(f: F) { tokio::spawn(async move { f.await }); spawn(f.clone()); }\n\
+                    fn d(f: F) { tokio::spawn::<F>(f) }\n\
+                    fn e((a, b): (u8, u8)) { spawn(a) }\n";
+        assert_eq!(fns(text), [vec!["*spawn"], vec!["*spawn", "go"], vec![], vec!["*spawn"], vec![]]);
     }
 
     #[test]

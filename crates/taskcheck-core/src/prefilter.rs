@@ -8,11 +8,13 @@
 //! 1. a lint is *active* when one of its anchors occurs somewhere in the crate;
 //! 2. the items mentioning an anchor or context word of an active lint are kept; for the
 //!    kept items with one of its *callers* words, so are the fns, statics and consts
-//!    naming them, two names deep (the callers of a spawn wrapper, the code inserting
-//!    into a static map);
+//!    naming them: the callers of a spawn wrapper (a fn handing its parameter to a
+//!    spawn), the code inserting into a static map and, two names deep, the code
+//!    inserting into a static behind a type alias;
 //! 3. from those callers and the items with one of its *follow* words (a spawn site,
-//!    `main`, `Drop`), the fns, consts and statics they name are kept, up to
-//!    `call_depth` calls deep (the depth the crate-wide analysis follows calls);
+//!    `main`), the fns, consts and statics they name are kept, up to `call_depth` calls
+//!    deep (the depth the crate-wide analysis follows calls); a follow word with a
+//!    target (`Drop => *spawn`) keeps only the items on call paths to a target item;
 //! 4. every other item keeps its shape but not its insides: a fn's body, a struct's
 //!    fields, a macro's input and a const's initializer are blanked. Blanking replaces
 //!    every character by a space (newlines kept), so line and column of every kept
@@ -66,12 +68,17 @@ pub enum Scope {
 pub struct Triggers {
     pub anchors: &'static [&'static str],
     pub context: &'static [&'static str],
-    /// Words of the items whose calls the lint's analysis follows (a spawn site, `main`,
-    /// `Drop`): what they call is kept, `call_depth` calls deep.
+    /// Words of the items whose calls the lint's analysis follows (a spawn site, `main`):
+    /// what they call is kept, `call_depth` calls deep. Written `"Drop => *spawn"`, only
+    /// what lies on a call path (of that depth) to an item with a target word is kept:
+    /// the analysis looks for that item and reads nothing else on the way.
     pub follow: &'static [&'static str],
     /// Words of the kept items whose callers the lint reads (the callers of a spawn
-    /// wrapper, the fns filling a static map): kept, two names deep, and followed.
-    /// Written like anchors, with the kinds of item they count in (`"fn: *spawn"`).
+    /// wrapper, the fns filling a static map): kept (one name deep for `wrapper:`
+    /// entries, two for the rest), and followed.
+    /// Written like anchors, with the kinds of item they count in; `"wrapper: *spawn"`
+    /// counts the fns handing one of their parameters whole to a call named by the words
+    /// (a spawn wrapper, whose callers' arguments are the spawned work).
     pub callers: &'static [&'static str],
     pub scope: Scope,
 }
@@ -89,26 +96,34 @@ impl Triggers {
 #[derive(Clone, Debug)]
 struct Anchor {
     kinds: Vec<ItemKind>,
+    /// Written `wrapper:`: the words must name calls that get one of a fn's parameters
+    /// whole ([`Item::passes_param_to`]: `fn go(f: F) { tokio::spawn(f) }`).
+    ///
+    /// [`Item::passes_param_to`]: crate::outline::Item::passes_param_to
+    wrapper: bool,
     groups: Vec<Vec<u16>>,
 }
 
 impl Anchor {
-    /// `"struct,static: *pool & Vec|VecDeque"`.
+    /// `"struct,static: *pool & Vec|VecDeque"`, `"wrapper: *spawn"`.
     fn parse(text: &str, words: &mut Words) -> Anchor {
         let (kinds, words_part) = match text.split_once(':') {
-            Some((k, rest)) => (k.split(',').filter_map(|k| kind_named(k.trim())).collect(), rest),
+            Some((k, rest)) => (k.split(',').map(str::trim).collect(), rest),
             None => (Vec::new(), text),
         };
+        let wrapper = kinds.contains(&"wrapper");
+        let kinds = if wrapper { vec![ItemKind::Fn] } else { kinds.into_iter().filter_map(kind_named).collect() };
         let groups = words_part
             .split('&')
             .map(|group| group.split('|').map(|w| words.id_or_insert(w.trim())).collect())
             .collect();
-        Anchor { kinds, groups }
+        Anchor { kinds, wrapper, groups }
     }
 
     fn satisfied_by(&self, leaf: &Leaf<'_>) -> bool {
+        let words = if self.wrapper { &leaf.item.passes_param_to } else { &leaf.words };
         (self.kinds.is_empty() || self.kinds.contains(&leaf.item.kind))
-            && self.groups.iter().all(|g| g.iter().any(|w| leaf.words.contains(w)))
+            && self.groups.iter().all(|g| g.iter().any(|w| words.contains(w)))
     }
 
     fn words(&self) -> impl Iterator<Item = u16> + '_ {
@@ -122,6 +137,9 @@ struct LintWords {
     anchors: Vec<Anchor>,
     context: Vec<u16>,
     follow: Vec<u16>,
+    /// Follow words written `"Drop => *spawn"`: only the paths to an item with one of
+    /// the target words matter (see [`Triggers::follow`]).
+    follow_to: Vec<(u16, Vec<u16>)>,
     callers: Vec<Anchor>,
     whole_crate: bool,
 }
@@ -193,7 +211,16 @@ impl Prefilter {
                 name,
                 anchors: t.anchors.iter().map(|a| Anchor::parse(a, &mut words)).collect(),
                 context: t.context.iter().map(|w| words.id_or_insert(w)).collect(),
-                follow: t.follow.iter().map(|w| words.id_or_insert(w)).collect(),
+                follow: t.follow.iter().filter(|f| !f.contains("=>")).map(|w| words.id_or_insert(w)).collect(),
+                follow_to: t
+                    .follow
+                    .iter()
+                    .filter_map(|f| f.split_once("=>"))
+                    .map(|(from, to)| {
+                        let to = to.split('|').map(|w| words.id_or_insert(w.trim())).collect();
+                        (words.id_or_insert(from.trim()), to)
+                    })
+                    .collect(),
                 callers: t.callers.iter().map(|a| Anchor::parse(a, &mut words)).collect(),
                 whole_crate: t.scope == Scope::Crate,
             })
@@ -230,7 +257,12 @@ impl Prefilter {
         // and followed, and so are those of a seed `use` (`use tokio::spawn as go;`).
         let mut keep: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.as_ref().map_or(0, Vec::len)]).collect();
         let mut queue: VecDeque<(usize, usize, usize)> = VecDeque::new();
-        let mut seed_names: HashSet<u64> = HashSet::new();
+        // Names whose callers are kept, with how many hops of callers.
+        let mut seed_names: HashMap<u64, usize> = HashMap::new();
+        fn add_seed(names: &mut HashMap<u64, usize>, h: u64, hops: usize) {
+            let e = names.entry(h).or_insert(hops);
+            *e = (*e).max(hops);
+        }
         let mut is_follow = vec![false; self.words.len()];
         for l in &active {
             for &w in &l.follow {
@@ -261,26 +293,39 @@ impl Prefilter {
                 }
                 // An associated type is never named alone (`Self::Item`, `<T as X>::Output`).
                 let assoc_type = leaf.item.kind == ItemKind::Type && leaf.in_impl;
-                if !assoc_type && active.iter().any(|l| l.callers.iter().any(|a| a.satisfied_by(leaf))) {
-                    seed_names.extend(leaf.item.name_hash);
+                if !assoc_type {
+                    // A wrapper's callers hold the work it is handed: one hop. The fns
+                    // filling a static map behind a type alias are two names away.
+                    let hops = active
+                        .iter()
+                        .flat_map(|l| &l.callers)
+                        .filter(|a| a.satisfied_by(leaf))
+                        .map(|a| if a.wrapper { 1 } else { BACKWARD_HOPS })
+                        .max();
+                    if let (Some(hops), Some(h)) = (hops, leaf.item.name_hash) {
+                        add_seed(&mut seed_names, h, hops);
+                    }
                 }
-                seed_names.extend(&leaf.item.declares);
+                for &h in &leaf.item.declares {
+                    add_seed(&mut seed_names, h, BACKWARD_HOPS);
+                }
             }
         }
-        // Callers, twice over: of a spawn wrapper and their callers; the fns filling a
-        // static map, the static behind a type alias and the fns filling that static.
-        for _ in 0..BACKWARD_HOPS {
-            if seed_names.is_empty() {
-                break;
-            }
-            let mut next: HashSet<u64> = HashSet::new();
+        // Callers: of a spawn wrapper; the fns filling a static map, the static behind a
+        // type alias and the fns filling that static.
+        while !seed_names.is_empty() {
+            let mut next: HashMap<u64, usize> = HashMap::new();
             for (fi, f) in files.iter().enumerate() {
                 for (li, leaf) in f.iter().flatten().enumerate() {
                     let names_one = matches!(leaf.item.kind, ItemKind::Fn | ItemKind::Static | ItemKind::Const);
-                    if !keep[fi][li] && names_one && leaf.item.idents.iter().any(|h| seed_names.contains(h)) {
-                        keep[fi][li] = true;
-                        queue.push_back((fi, li, 0));
-                        next.extend(leaf.item.name_hash);
+                    if keep[fi][li] || !names_one {
+                        continue;
+                    }
+                    let Some(hops) = leaf.item.idents.iter().filter_map(|h| seed_names.get(h)).max() else { continue };
+                    keep[fi][li] = true;
+                    queue.push_back((fi, li, 0));
+                    if let (Some(h), true) = (leaf.item.name_hash, *hops > 1) {
+                        add_seed(&mut next, h, hops - 1);
                     }
                 }
             }
@@ -315,6 +360,87 @@ impl Prefilter {
                         queue.push_back((tf, tl, depth + 1));
                     }
                 }
+            }
+        }
+        // 3b. Follows toward a target: the items on a call path from a follow item to a
+        // target item, both ends included. Every node of such a path is within the call
+        // depth of the start, so it is in the forward closure; of that closure, the
+        // items naming (transitively) a target are kept.
+        let mut targeted: Vec<(u16, &[u16])> = Vec::new();
+        for l in &active {
+            for (from, to) in &l.follow_to {
+                if !targeted.iter().any(|(f, t)| f == from && *t == to.as_slice()) {
+                    targeted.push((*from, to));
+                }
+            }
+        }
+        // Names a `use` gives to a word of the set (`use tokio::spawn as go;`): naming one
+        // names the word.
+        let aliases: HashSet<u64> = files
+            .iter()
+            .flatten()
+            .flatten()
+            .filter(|l| l.item.kind == ItemKind::Use)
+            .flat_map(|l| l.item.declares.iter().copied())
+            .collect();
+        for (from, to) in targeted {
+            let mut reached: Vec<(usize, usize)> = Vec::new();
+            let mut seen: HashSet<(usize, usize)> = HashSet::new();
+            let mut frontier: Vec<(usize, usize)> = Vec::new();
+            for (fi, f) in files.iter().enumerate() {
+                for (li, leaf) in f.iter().flatten().enumerate() {
+                    if leaf.words.contains(&from) && seen.insert((fi, li)) {
+                        frontier.push((fi, li));
+                    }
+                }
+            }
+            for depth in 0..=self.call_depth {
+                reached.extend(&frontier);
+                if depth == self.call_depth {
+                    break;
+                }
+                let mut next = Vec::new();
+                for &(fi, li) in &frontier {
+                    let Some(leaves) = &files[fi] else { continue };
+                    for h in &leaves[li].item.idents {
+                        for &t in by_name.get(h).into_iter().flatten() {
+                            if seen.insert(t) {
+                                next.push(t);
+                            }
+                        }
+                    }
+                }
+                frontier = next;
+            }
+            let leaf_of = |(fi, li): (usize, usize)| &files[fi].as_ref().expect("reached leaves are outlined")[li];
+            let mut useful: HashSet<(usize, usize)> = reached
+                .iter()
+                .copied()
+                .filter(|&r| {
+                    let leaf = leaf_of(r);
+                    to.iter().any(|w| leaf.words.contains(w)) || leaf.item.idents.iter().any(|h| aliases.contains(h))
+                })
+                .collect();
+            loop {
+                let more: Vec<(usize, usize)> = reached
+                    .iter()
+                    .copied()
+                    .filter(|r| !useful.contains(r))
+                    .filter(|&r| {
+                        leaf_of(r)
+                            .item
+                            .idents
+                            .iter()
+                            .any(|h| by_name.get(h).into_iter().flatten().any(|t| useful.contains(t)))
+                    })
+                    .collect();
+                if more.is_empty() {
+                    break;
+                }
+                useful.extend(more);
+            }
+            for (fi, li) in useful {
+                keep[fi][li] = true;
             }
         }
         // 4. The rest keeps its shape when a kept item names it (call resolution counts
@@ -524,5 +650,67 @@ mod tests {
         let pf = Prefilter::new(&[("spawns", SPAWNS), ("pools", pools)], 4).unwrap();
         assert_eq!(plan(&pf, &["fn a() { Pool::new(); }", "fn b() {}"]), [FilePlan::Whole, FilePlan::Whole]);
         assert!(Prefilter::new(&[("spawns", SPAWNS), ("all", Triggers::EVERYTHING)], 4).is_none());
+    }
+
+    /// The fns of `text` kept whole (their body not blanked), by name.
+    fn kept_fns(pf: &Prefilter, text: &str) -> Vec<String> {
+        let plans = plan(pf, &[text]);
+        let r = match &plans[0] {
+            FilePlan::Whole => text,
+            FilePlan::Skip => "",
+            FilePlan::Reduced { text, .. } => text.as_str(),
+        };
+        r.lines()
+            .filter(|l| {
+                l.contains("fn ") && l.split_once('{').is_none_or(|(_, b)| b.trim() != "}") && !l.trim().is_empty()
+            })
+            .filter_map(|l| {
+                let name = l.split("fn ").nth(1)?;
+                Some(name.split(|c: char| !c.is_alphanumeric() && c != '_').next()?.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_the_callers_of_a_wrapper_are_kept_and_only_one_hop() {
+        let t = Triggers {
+            anchors: &["*spawn"],
+            context: &[],
+            follow: &[],
+            callers: &["wrapper: *spawn"],
+            scope: Scope::Items,
+        };
+        let pf = Prefilter::new(&[("spawns", t)], 4).unwrap();
+        let text = "fn go<F: Fn(u8)>(mut f: F) { tokio::spawn(&mut (f)); }
+                    fn start() { go(job()) }
+                    fn main() { start() }
+                    fn tick(n: u64) { log(n); tokio::spawn(async move { work(n) }); }
+                    fn poll() { tick(1) }
+";
+        // `go` hands its parameter to the spawn: its caller `start` holds the work; `main`
+        // (two hops) and the callers of `tick` (which spawns its own work) are not read.
+        assert_eq!(kept_fns(&pf, text), ["go", "start", "tick"]);
+    }
+
+    #[test]
+    fn a_follow_with_a_target_keeps_only_the_paths_to_it() {
+        let t = Triggers {
+            anchors: &["Drop"],
+            context: &[],
+            follow: &["Drop => *spawn"],
+            callers: &[],
+            scope: Scope::Items,
+        };
+        let pf = Prefilter::new(&[("drops", t)], 4).unwrap();
+        let text = "impl Drop for Conn {\n    fn drop(&mut self) { close(); flush(); }\n}\n\
+                    fn close() { notify() }\n\
+                    fn notify() { tokio::spawn(async {}); }\n\
+                    fn flush() { write() }\n\
+                    fn write() { 1 }\n";
+        assert_eq!(kept_fns(&pf, text), ["drop", "close", "notify"]);
+        // A `use` renaming the target word counts as the word.
+        let aliased = "use tokio::spawn as go;\nimpl Drop for Conn {\n    fn drop(&mut self) { close(); }\n}\n\
+                       fn close() { go(async {}) }\n";
+        assert_eq!(kept_fns(&pf, aliased), ["drop", "close"]);
     }
 }
