@@ -524,19 +524,45 @@ pub enum Expr {
     Lit(u16),
     Str(Pick),
     Bool(bool),
-    Call { callee: Callee, args: Vec<Expr> },
-    Method { recv: Box<Expr>, method: Pick, turbofish: Option<Ty>, args: Vec<Expr> },
+    Call {
+        callee: Callee,
+        args: Vec<Expr>,
+    },
+    Method {
+        recv: Box<Expr>,
+        method: Pick,
+        turbofish: Option<Ty>,
+        args: Vec<Expr>,
+    },
     Await(Box<Expr>),
     Try(Box<Expr>),
     Field(Box<Expr>, Pick),
-    Async { is_move: bool, body: Block },
-    Closure { is_move: bool, is_async: bool, params: Vec<Pick>, body: Box<Expr> },
+    Async {
+        is_move: bool,
+        body: Block,
+    },
+    Closure {
+        is_move: bool,
+        is_async: bool,
+        params: Vec<Pick>,
+        body: Box<Expr>,
+    },
     Block(Block),
     Unsafe(Block),
     Loop(Block),
-    If { cond: Box<Expr>, then: Block, els: Option<Block> },
-    Match { scrutinee: Box<Expr>, arms: Vec<(Pat, Expr)> },
-    Ref { is_mut: bool, expr: Box<Expr> },
+    If {
+        cond: Box<Expr>,
+        then: Block,
+        els: Option<Block>,
+    },
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<(Pat, Expr)>,
+    },
+    Ref {
+        is_mut: bool,
+        expr: Box<Expr>,
+    },
     Deref(Box<Expr>),
     Not(Box<Expr>),
     Binary(Box<Expr>, BinOp, Box<Expr>),
@@ -545,7 +571,16 @@ pub enum Expr {
     Macro(MacroCall),
     Select(Box<Select>),
     Cast(Box<Expr>, Pick),
-    StructLit { ty: Pick, fields: Vec<(Pick, Expr)> },
+    StructLit {
+        ty: Pick,
+        fields: Vec<(Pick, Expr)>,
+    },
+    /// One construct repeated up to the engine's nesting limit and past it (see
+    /// [`deep`]): the parser and the lints recurse once per level.
+    Deep {
+        shape: Pick,
+        depth: u8,
+    },
 }
 
 /// Renders programs; `out` grows as it goes.
@@ -741,7 +776,8 @@ fn ty(t: &Ty, depth: usize) -> String {
             [one] => format!("({},)", ty(one, d)),
             many => format!("({})", many.iter().map(|t| ty(t, d)).collect::<Vec<_>>().join(", ")),
         },
-        Ty::ImplFuture => "impl std::future::Future<Output = ()> + Send".into(),
+        // No `+ Send`: after `&` it would be an ambiguous `+`.
+        Ty::ImplFuture => "impl std::future::Future<Output = ()>".into(),
         Ty::BoxDynFn => "Box<dyn Fn() + Send + Sync>".into(),
         Ty::Pool(t) => format!("object_pool::Pool<{}>", ty(t, d)),
     }
@@ -975,5 +1011,32 @@ fn expr(e: &Expr, depth: usize) -> String {
                 list(fields).iter().map(|(n, e)| format!("{}: {}", n.of(VALUE_NAMES), expr(e, d))).collect();
             format!("{} {{ {} }}", t.of(TYPE_NAMES), fields.join(", "))
         }
+        Expr::Deep { shape, depth } => deep(*shape, usize::from(*depth)),
+    }
+}
+
+/// `levels` levels of one construct, scaled by what one level costs in the engine's
+/// estimate of recursion depth (a closure a quarter, a chain link a sixteenth; see
+/// `taskcheck-core/src/parse.rs`), so that a `u8` reaches the limit of 256 and passes
+/// it. Past the limit the engine refuses the file (an input error, by design).
+fn deep(shape: Pick, levels: usize) -> String {
+    let wrap = |open: &str, inner: &str, close: &str, n: usize| format!("{}{inner}{}", open.repeat(n), close.repeat(n));
+    match shape.0 % 16 {
+        0 => wrap("(", "x", ")", levels),
+        1 => format!("x{}", ".b()".repeat(levels * 16)),
+        2 => format!("1{}", " + 1".repeat(levels * 16)),
+        3 => format!("{}1", "|| ".repeat(levels * 4)),
+        4 => format!("{}x", "&".repeat(levels)),
+        5 => format!("{}x", "- ".repeat(levels)),
+        6 => format!("g::<{}>()", wrap("Option<", "u8", ">", levels)),
+        7 => wrap("{ ", "x", " }", levels),
+        8 => wrap("async move { ", "x", " }", levels),
+        9 => wrap("match x { _ => ", "1", " }", levels),
+        10 => format!("if a {{ 1 }}{} else {{ 2 }}", " else if a { 1 }".repeat(levels * 16)),
+        11 => format!("x{}", "?".repeat(levels * 16)),
+        12 => format!("x{}", ".await".repeat(levels * 16)),
+        13 => wrap("tokio::spawn(async move { loop { ", "x.tick().await", " } })", levels),
+        14 => wrap("vec![", "1", "]", levels),
+        _ => wrap("Box::new(move || { ", "1", " })", levels),
     }
 }

@@ -97,7 +97,7 @@ pub fn check_fixes(run: &Run, config: Config) -> Vec<String> {
                 continue;
             }
             // `--fix` writes this text: it must parse.
-            if let Err(e) = syn::parse_file(&plan.fixed) {
+            if let Err(e) = parse(&plan.fixed) {
                 panic!("the fixes of {:?} leave text that does not parse ({e}):\n{}", plan.applied, plan.fixed);
             }
             let again = lint(plan.fixed.as_bytes(), config);
@@ -121,4 +121,18 @@ pub fn findings(run: &Run) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// `syn::parse_file`, on a thread with the engine's worker stack: the harness's own
+/// checks must not overflow the fuzzer's main thread on deep inputs the engine accepts
+/// (the code under test keeps running on that thread, as in the CLI).
+pub fn parse(text: &str) -> Result<(), String> {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(engine::WORKER_STACK)
+            .spawn_scoped(s, || syn::parse_file(text).map(drop).map_err(|e| e.to_string()))
+            .expect("a thread")
+            .join()
+            .expect("syn does not panic")
+    })
 }
