@@ -190,3 +190,34 @@ fn add_suppressions_is_idempotent() {
     assert!(second.stderr.contains("added 0 suppression comment(s)"), "{}", second.stderr);
     assert_eq!(rs_texts(tmp.path()), texts);
 }
+
+/// Found while writing the fuzz harness for fixes (the release-built fuzzer survives
+/// this depth; this debug build did not): the check that the fixed text parses ran
+/// `syn::parse_file` on the main thread, whose 8 MiB stack overflowed (the process
+/// aborted) on a file nested as deep as the engine accepts. Every way of applying fixes
+/// runs that check.
+#[test]
+fn deeply_nested_files_are_fixed_without_overflowing_the_stack() {
+    // 250 levels of generic arguments: under the engine's limit of 256, so it is linted.
+    let deep = format!("{MIXED}type T = {}u8{};\n", "Option<".repeat(250), ">".repeat(250));
+    let fixed = deep.replace("let _ = token", "let _guard = token");
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("deep.rs");
+    std::fs::write(&file, &deep).unwrap();
+
+    let diff = taskcheck(tmp.path(), &["--diff", "deep.rs"]);
+    assert_eq!(diff.code, 1, "{}", diff.stderr);
+    assert!(diff.stdout.contains("+    let _guard = token.drop_guard();\n"), "{}", diff.stdout);
+
+    let args = ["--stdin-filename", "deep.rs", "--fix"];
+    let stdin = run_with(env!("CARGO_BIN_EXE_taskcheck"), tmp.path(), &args, &[], Some(&deep));
+    assert_eq!(stdin.stdout, fixed, "{}", stdin.stderr);
+
+    let fix = taskcheck(tmp.path(), &["--fix", "deep.rs"]);
+    assert_eq!(fix.code, 0, "{}", fix.stderr);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), fixed);
+
+    // What is left (`mem::forget(guard)`, whose fix is unsafe) gets its comment.
+    let suppress = taskcheck(tmp.path(), &["--add-suppressions", "deep.rs"]);
+    assert!(suppress.stderr.contains("added 1 suppression comment(s)"), "{}", suppress.stderr);
+}

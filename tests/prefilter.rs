@@ -82,3 +82,15 @@ fn dependencies_give_the_same_findings_with_the_prefilter() {
     let (found, skipped) = assert_same(&dirs);
     assert!(found > 0 && skipped > 0, "{found} findings, {skipped} bytes skipped");
 }
+
+/// Found by the `lint_generated` fuzz target: a file in which no lint can fire was not
+/// parsed at all, so the stale suppression comments in it went unreported with the
+/// prefilter (and were reported without it).
+#[test]
+fn stale_suppressions_in_a_file_no_lint_reads_are_reported_with_the_prefilter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "// taskcheck: allow-file(blocking_sleep_in_async)\n// taskcheck: allow(all)\nfn main() {}\n";
+    std::fs::write(tmp.path().join("quiet.rs"), text).unwrap();
+    let (found, _) = assert_same(&[tmp.path().to_path_buf()]);
+    assert_eq!(found, 2, "the unused suppression and the unknown lint name");
+}

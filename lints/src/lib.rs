@@ -197,7 +197,11 @@ impl Analyzer for Linter {
         // As deep as any analysis follows calls from where it starts.
         let depth =
             analysis::tasks::TASK_CALL_DEPTH.max(analysis::tasks::MAIN_CALL_DEPTH).max(spawn_in_drop::DROP_CALL_DEPTH);
-        taskcheck_core::prefilter::Prefilter::new(&triggers, depth)
+        let prefilter = taskcheck_core::prefilter::Prefilter::new(&triggers, depth)?;
+        // A stale suppression is most often in a file where no lint can fire any more:
+        // such a file must still be parsed for `unused_suppression` to see its comments.
+        let judges_suppressions = triggers.iter().any(|(name, _)| *name == unused_suppression::UNUSED_SUPPRESSION.name);
+        Some(if judges_suppressions { prefilter.parse_files_containing(analysis::suppress::MARKER) } else { prefilter })
     }
 
     fn check_crate(&self, krate: &Crate<'_, FileFacts>) -> Vec<Diagnostic> {

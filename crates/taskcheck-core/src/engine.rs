@@ -199,6 +199,32 @@ pub fn run_sources<A: Analyzer>(analyzer: &A, files: &[(PathBuf, String)], level
     })
 }
 
+/// Lints in-memory files as one crate the way [`run`] lints the files it reads: the
+/// bytes get the same checks (size limit, UTF-8) and, with `opts.prefilter`, the same
+/// outline, plan and reduced parse. No disk access (no package context, no cache); the
+/// fuzz targets in `fuzz/` drive the engine through it.
+pub fn run_bytes<A: Analyzer>(analyzer: &A, files: &[(PathBuf, Vec<u8>)], levels: &Levels, opts: &Options) -> Run {
+    let mut files: Vec<&(PathBuf, Vec<u8>)> = files.iter().collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let opts = Options { cache_dir: None, ..opts.clone() };
+    with_pool(&opts, || {
+        let prepared: Vec<Prepared> = files
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, (path, bytes))| {
+                let (id, display) = (FileId(i as u32), display_path(path));
+                let c = Candidate { path: path.clone(), crate_root: None, reported: true, walk_error: None };
+                // What the size check on a file's metadata says, before anything is read.
+                if bytes.len() as u64 > opts.max_file_size {
+                    return unreadable(id, c, display, too_large(bytes.len() as u64, opts.max_file_size));
+                }
+                decode(id, c, display, bytes.clone(), &opts)
+            })
+            .collect();
+        assemble(vec![lint_crate(analyzer, None, prepared, levels, &opts)])
+    })
+}
+
 /// Walks the inputs. Paths are deduplicated and sorted, so file ids follow path order.
 fn collect(paths: &[PathBuf], opts: &Options) -> Vec<Candidate> {
     let mut roots = RootCache::default();
@@ -450,36 +476,37 @@ fn with_pool<T: Send>(opts: &Options, f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// A file that could not be read or decoded: `msg` says why.
+fn unreadable(id: FileId, c: Candidate, display: String, msg: String) -> Prepared {
+    let source = Arc::new(SourceFile::new(id, c.path, display.clone(), "".into()));
+    let span = source.span(0, 0);
+    Prepared {
+        errors: vec![Diagnostic::input_error("io", format!("cannot read `{display}`: {msg}"), span)],
+        source,
+        crate_root: c.crate_root,
+        reported: c.reported,
+        text_ok: false,
+    }
+}
+
 fn read_candidate(id: FileId, c: Candidate, opts: &Options) -> Prepared {
     let display = display_path(&c.path);
-    let fail = |c: Candidate, display: String, msg: String| {
-        let source = Arc::new(SourceFile::new(id, c.path, display.clone(), "".into()));
-        let span = source.span(0, 0);
-        Prepared {
-            errors: vec![Diagnostic::input_error("io", format!("cannot read `{display}`: {msg}"), span)],
-            source,
-            crate_root: c.crate_root,
-            reported: c.reported,
-            text_ok: false,
-        }
-    };
     if let Some(msg) = c.walk_error.clone() {
-        return fail(c, display, msg);
+        return unreadable(id, c, display, msg);
     }
     let meta = match std::fs::metadata(&c.path) {
         Ok(m) => m,
         Err(e) => {
             let msg = io_error_text(&e, &c.path);
-            return fail(c, display, msg);
+            return unreadable(id, c, display, msg);
         }
     };
     if !meta.is_file() {
-        return fail(c, display, "not a regular file".into());
+        return unreadable(id, c, display, "not a regular file".into());
     }
     let limit = opts.max_file_size;
     if meta.len() > limit {
-        let msg = format!("file is {}, larger than the {} limit; skipped", size_text(meta.len()), size_text(limit));
-        return fail(c, display, msg);
+        return unreadable(id, c, display, too_large(meta.len(), limit));
     }
     // Read at most one byte more than the limit: a file can grow after `metadata`, and
     // procfs files report a size of 0 whatever their length, so the limit is enforced
@@ -488,17 +515,28 @@ fn read_candidate(id: FileId, c: Candidate, opts: &Options) -> Prepared {
     let read = std::fs::File::open(&c.path).and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes));
     if let Err(e) = read {
         let msg = io_error_text(&e, &c.path);
-        return fail(c, display, msg);
+        return unreadable(id, c, display, msg);
     }
+    decode(id, c, display, bytes, opts)
+}
+
+fn too_large(len: u64, limit: u64) -> String {
+    format!("file is {}, larger than the {} limit; skipped", size_text(len), size_text(limit))
+}
+
+/// The checks on a file's bytes once read (size limit, UTF-8): shared by files read
+/// from disk and [`run_bytes`], so that both take the same path.
+fn decode(id: FileId, c: Candidate, display: String, bytes: Vec<u8>, opts: &Options) -> Prepared {
+    let limit = opts.max_file_size;
     if bytes.len() as u64 > limit {
         let msg = format!("file is larger than the {} limit; skipped", size_text(limit));
-        return fail(c, display, msg);
+        return unreadable(id, c, display, msg);
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            return fail(c, display, format!("not valid UTF-8 (invalid byte at offset {at})"));
+            return unreadable(id, c, display, format!("not valid UTF-8 (invalid byte at offset {at})"));
         }
     };
     let source = Arc::new(SourceFile::new(id, c.path, display, text.into()));
@@ -951,6 +989,36 @@ mod tests {
         assert_eq!(one.diagnostics.len(), 40);
         assert_eq!(one.diagnostics, two.diagnostics);
         assert_eq!(one.files_linted, 20);
+    }
+
+    #[test]
+    fn buffers_are_checked_and_linted_like_the_files_they_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<(PathBuf, Vec<u8>)> = [
+            ("a.rs", &b"fn a() {}\nfn b() {}\n"[..]),
+            ("bad.rs", b"fn ok() {}\n\xff\n"),
+            ("big.rs", &[b' '; 100]),
+            ("syntax.rs", b"fn ("),
+        ]
+        .iter()
+        .map(|(name, bytes)| (dir.path().join(name), bytes.to_vec()))
+        .collect();
+        for (path, bytes) in &files {
+            std::fs::write(path, bytes).unwrap();
+        }
+        let opts = Options { package_context: false, max_file_size: 64, jobs: Some(1), ..Options::default() };
+        let from_disk = run(&EveryFn, &[dir.path().to_path_buf()], &levels(&[]), &opts);
+        let from_memory = run_bytes(&EveryFn, &files, &levels(&[]), &opts);
+        let messages: Vec<&str> = from_memory.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 5, "{messages:?}");
+        assert!(messages[2].ends_with("bad.rs`: not valid UTF-8 (invalid byte at offset 11)"), "{messages:?}");
+        assert!(
+            messages[3].ends_with("big.rs`: file is 100 bytes, larger than the 64 bytes limit; skipped"),
+            "{messages:?}"
+        );
+        assert!(messages[4].starts_with("cannot parse `"), "{messages:?}");
+        assert_eq!(from_memory.diagnostics, from_disk.diagnostics);
+        assert_eq!(from_memory.files_linted, 1);
     }
 
     /// [`EveryFn`], counting the files it is handed.

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diagnostic::{Applicability, Diagnostic};
+use crate::engine::{Options, WORKER_STACK};
+use crate::parse::parse_guarded;
 use crate::source::{FileId, SourceMap};
 
 /// Which fixes to apply.
@@ -104,7 +106,7 @@ fn plan_file(sources: &SourceMap, file: FileId, mut diags: Vec<&Diagnostic>) -> 
         at = *hi;
     }
     fixed.push_str(&text[at..]);
-    let broken = (!applied.is_empty() && syn::parse_file(&fixed).is_err()).then(|| {
+    let broken = (!applied.is_empty() && !parses(&fixed)).then(|| {
         let mut lints: Vec<&str> = applied.clone();
         lints.sort_unstable();
         lints.dedup();
@@ -120,6 +122,23 @@ fn plan_file(sources: &SourceMap, file: FileId, mut diags: Vec<&Diagnostic>) -> 
         skipped,
         broken,
     }
+}
+
+/// Whether `text` parses, checked the way the engine parses a file (lexed, measured
+/// against the nesting limit, then parsed; see `crate::parse`) and on a thread with the
+/// engine's worker stack. The callers run on a main thread with 8 MiB of stack, and
+/// `syn::parse_file` there overflowed it (an abort, not an error) on fixed files nested
+/// as deep as the engine accepts, e.g. 200 levels of generic arguments.
+fn parses(text: &str) -> bool {
+    let check = || parse_guarded(text, Options::default().max_nesting).is_ok();
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new().stack_size(WORKER_STACK).spawn_scoped(scope, check) {
+            // A parser panic means the text cannot be vouched for.
+            Ok(thread) => thread.join().unwrap_or(false),
+            // No thread to be had: check here, which is enough for all but extreme nesting.
+            Err(_) => check(),
+        }
+    })
 }
 
 /// Why a fixed file was not written.

@@ -150,6 +150,8 @@ pub struct Prefilter {
     words: Words,
     lints: Vec<LintWords>,
     call_depth: usize,
+    /// See [`Prefilter::parse_files_containing`].
+    markers: Vec<&'static str>,
 }
 
 /// What [`Prefilter::plan`] decides for one crate.
@@ -225,7 +227,15 @@ impl Prefilter {
                 whole_crate: t.scope == Scope::Crate,
             })
             .collect();
-        Some(Prefilter { words, lints, call_depth })
+        Some(Prefilter { words, lints, call_depth, markers: Vec::new() })
+    }
+
+    /// Files whose text contains `marker` are parsed even when none of their items is
+    /// kept: a lint reads something in them that is not an item (`unused_suppression`,
+    /// the suppression comments). Skipping such a file would change that lint's findings.
+    pub fn parse_files_containing(mut self, marker: &'static str) -> Prefilter {
+        self.markers.push(marker);
+        self
     }
 
     /// Step one, per file (in parallel): the outline.
@@ -509,7 +519,7 @@ impl Prefilter {
                 LeafPlan::Keep => shapes_only &= !matters_alone(item, true, text),
             }
         }
-        if shapes_only {
+        if shapes_only && !self.markers.iter().any(|m| text.contains(m)) {
             return FilePlan::Skip;
         }
         if cuts.is_empty() {
