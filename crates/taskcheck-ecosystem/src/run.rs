@@ -106,6 +106,12 @@ pub fn lint_package(mut cmd: Command, dir: &Path) -> Outcome {
 /// Reads the JSON message stream and stderr of one run on package `name`.
 pub fn parse_output(name: &str, stdout: &str, stderr: &str) -> Outcome {
     let mut outcome = Outcome::default();
+    // The stream always ends with `build-finished`: without it the run was cut short.
+    let finished =
+        stdout.lines().any(|l| serde_json::from_str::<Value>(l).is_ok_and(|v| v["reason"] == "build-finished"));
+    if !finished {
+        outcome.broken.push("taskcheck ended without the closing `build-finished` line".to_string());
+    }
     for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
         let Ok(v) = serde_json::from_str::<Value>(line) else {
             outcome.broken.push(format!("taskcheck printed a line that is not JSON: {line}"));
@@ -200,9 +206,13 @@ mod tests {
 
     #[test]
     fn garbage_on_stdout_is_a_failure_not_silence() {
-        let o = parse_output("demo-1.0.0", "thread main panicked\n", "");
+        let finished = r#"{"reason":"build-finished","success":true}"#;
+        let o = parse_output("demo-1.0.0", &format!("thread main panicked\n{finished}\n"), "");
         assert_eq!(o.panics(), 1);
         assert!(o.findings.is_empty());
+        // Nothing at all (the process died before writing) is not a clean run either.
+        assert_eq!(parse_output("demo-1.0.0", "", "").panics(), 1);
+        assert_eq!(parse_output("demo-1.0.0", finished, "").panics(), 0);
     }
 
     #[test]
