@@ -12,7 +12,9 @@ declare_lint! {
     /// Not flagged: sync fns (even when async code calls them), sync closures (such as
     /// those passed to `spawn_blocking`, `block_in_place` or `thread::spawn`), an async
     /// block passed directly to `block_on`, a `sleep` that resolves to an async timer or
-    /// to nothing at all (a bare name is never guessed), and test code.
+    /// to nothing at all (a bare name is never guessed), the `sleep`/`delay` method of a
+    /// trait impl that returns a future (a runtime adapter's own timer, such as one that
+    /// runs every future on a thread of its own with `block_on`), and test code.
     ///
     /// ### Why is this bad
     /// An async runtime runs many tasks on a few worker threads. `std::thread::sleep`

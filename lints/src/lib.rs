@@ -95,6 +95,10 @@ pub fn find(name: &str) -> Option<&'static LintMeta> {
     LINTS.iter().map(|l| l.meta()).find(|m| m.name == name)
 }
 
+/// Bumped when the shape of the per-file facts changes, so that facts cached by an
+/// earlier build of the same version are not read back as the new shape.
+const FACTS_LAYOUT: u32 = 2;
+
 /// The analyzer the engine runs: extracts facts per file, then runs the enabled lints
 /// on each crate's joined facts.
 pub struct Linter {
@@ -183,6 +187,7 @@ impl Analyzer for Linter {
         // The extra cancellation words of the file's settings shape its facts.
         let words = self.settings_for.as_ref().map(|f| (f.0)(&file.source.path).extra_cancel_words());
         let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&FACTS_LAYOUT, &mut h);
         std::hash::Hash::hash(words.as_deref().unwrap_or(&self.extra_words), &mut h);
         std::hash::Hasher::finish(&h)
     }

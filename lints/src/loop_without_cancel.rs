@@ -17,6 +17,14 @@ declare_lint! {
     /// Loops in detached tasks are reported by `spawn_without_cancel` at the spawn site
     /// instead (one finding per bug).
     ///
+    /// Not flagged: a loop whose receive ends it when the channel closes, written
+    /// `while let Some(x) = rx.recv()`, `let Some(x) = rx.recv() else { break }` or
+    /// `let x = rx.recv()?` (dropping the senders is how its owner stops it); a loop in
+    /// an async block bound to a local that a `select!` races against a cancellation
+    /// source (`let server = async { loop { .. } }; select! { r = server => .., _ =
+    /// shutdown => .. }`); a cancellation branch that sets the flag the `while`
+    /// condition reads (`_ = stop.changed() => stopping = true`).
+    ///
     /// ### Why is this bad
     /// In Rust a future is cancelled by dropping it, so a loop in an `async fn` is fine as
     /// long as whoever awaits it can drop it. Threads cannot be killed, a `TaskTracker`

@@ -17,6 +17,8 @@ declare_lint! {
     /// Not flagged: fixed-rate scheduling (`sleep_until(next); next += period`), a timer
     /// task whose handle is kept (and aborted when the work completes), a spawn that
     /// sleeps before entering a periodic loop, retry loops bounded by an attempt count,
+    /// retries whose sleep grows each time (a backoff, as in `delay = min(cap, delay * 2)`)
+    /// even when a total deadline bounds them (there is no condition to await instead),
     /// sync code.
     ///
     /// ### Why is this bad

@@ -16,7 +16,9 @@ declare_lint! {
     /// passed on), scoped spawns, `JoinSet`/`FuturesUnordered` spawns, smol/async-task
     /// `Task`s that are not `.detach()`ed (they cancel on drop), and process-lifetime
     /// singletons (a spawn inside `get_or_init`, `Lazy::new`, `call_once`, or behind a
-    /// `compare_exchange`/`swap` guard).
+    /// `compare_exchange`/`swap` guard). Calls are followed to the crate's definitions;
+    /// `x.run()` on a local whose type the code states (`let x = Session { .. }`,
+    /// `Session::new(..)`, `let x: Session`, a typed parameter) goes to that type's `run`.
     ///
     /// ### Why is this bad
     /// Once its `JoinHandle` is dropped, nothing can stop the task: it runs until the

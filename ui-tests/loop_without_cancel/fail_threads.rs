@@ -190,3 +190,18 @@ pub fn start_thumbnail_janitor(dir: std::path::PathBuf) {
         }
     });
 }
+
+/// The builder is bound first (to name the thread), then spawned: still an OS thread,
+/// and keeping its handle does not make the accept loop stoppable.
+pub fn start_listener_thread(addr: std::net::SocketAddr) -> io::Result<thread::JoinHandle<()>> {
+    let builder = thread::Builder::new().name("listener".into());
+    builder.spawn(move || {
+        let listener = std::net::TcpListener::bind(addr).expect("bind the listener");
+        loop { //~ loop_without_cancel
+            match listener.accept() {
+                Ok((stream, _)) => crate::conn::serve(stream),
+                Err(err) => log::warn!("accept failed: {err}"),
+            }
+        }
+    })
+}

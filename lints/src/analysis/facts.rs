@@ -114,6 +114,9 @@ pub struct Call {
     /// Raced against a cancellation source (`select!` with a cancel branch,
     /// `run_until_cancelled`, `with_graceful_shutdown`, `timeout`).
     pub raced: bool,
+    /// In a `select!` operand or an operand of a race combinator (`select(a, b)`,
+    /// `a.or(b)`): its future is polled only until another operand completes.
+    pub operand: bool,
 }
 
 /// What a call names, for crate-wide resolution.
@@ -125,8 +128,9 @@ pub enum CallTarget {
     Assoc { ty: String, name: String },
     /// `self.m(..)`.
     SelfMethod { name: String, arity: usize },
-    /// `x.m(..)` on any receiver.
-    Method { name: String, arity: usize },
+    /// `x.m(..)` on any receiver; `recv_ty` is the last segment of the receiver's type
+    /// when a local binding tells it (`let h = Handler { .. }`, `let h: Handler`).
+    Method { name: String, arity: usize, recv_ty: Option<String> },
     /// A body of the same file (a pending closure that turned out not to be spawned).
     Body(BodyId),
 }
@@ -456,6 +460,8 @@ pub fn extract_with(
         field_kinds: kinds.found.into_iter().collect(),
         ctx: Ctx::default(),
         bindings: vec![HashMap::new()],
+        types: vec![HashMap::new()],
+        futures: vec![HashMap::new()],
         marks: HashMap::new(),
         module: if module.is_empty() { vec![] } else { vec![module] },
         self_ty: None,
@@ -466,6 +472,9 @@ pub fn extract_with(
         in_drop_impl: false,
         spawn_work: false,
         in_raw_lock_impl: false,
+        in_trait_impl: false,
+        next_loop_cond: Vec::new(),
+        sleep_primitive: false,
         origins: vec![HashMap::new()],
         use_marks: HashMap::new(),
         produced: HashMap::new(),
@@ -565,6 +574,9 @@ impl<'ast> Visit<'ast> for FieldKinds {
 struct LoopFrame {
     idx: usize,
     label: Option<String>,
+    /// Names a `while` condition reads (`running`, `self.stopped` gives `stopped`): a
+    /// branch that assigns one of them leaves the loop at the next check.
+    cond: Vec<String>,
 }
 
 /// Where the walk is: which body, and what surrounds the current expression.
@@ -586,6 +598,8 @@ struct Ctx {
     end_reason: Option<EndReason>,
     /// Directly in a fn body (not in a closure or async block): `return` returns from the fn.
     fn_level: bool,
+    /// In a `select!` or race-combinator operand.
+    operand: bool,
 }
 
 /// Why the exits in a region end their loops.
@@ -618,6 +632,13 @@ struct Extractor<'a> {
     ctx: Ctx,
     /// Local bindings whose kind matters, innermost scope last.
     bindings: Vec<HashMap<String, ValueKind>>,
+    /// The type of local bindings when the code says it (`None` shadows an outer one),
+    /// for resolving `x.m(..)` on the right `impl`; scoped like `bindings`.
+    types: Vec<HashMap<String, Option<String>>>,
+    /// Locals bound to an async block (`let server = async { loop { .. } };`): the loops
+    /// and calls written in it, marked raced when a `select!` later races the local
+    /// against a cancellation source. Scoped like `bindings`.
+    futures: Vec<HashMap<String, FutureLocal>>,
     /// Handle dispositions decided by the statement around a spawn call, keyed by the
     /// address of the call expression; inserted before and removed after visiting it.
     marks: HashMap<usize, Disposition>,
@@ -638,6 +659,12 @@ struct Extractor<'a> {
     spawn_work: bool,
     /// Inside `impl RawMutex for ..` (or another `Raw*` lock trait).
     in_raw_lock_impl: bool,
+    /// Inside `impl Trait for ..`.
+    in_trait_impl: bool,
+    /// The names the next loop's `while` condition reads (see [`LoopFrame::cond`]).
+    next_loop_cond: Vec<String>,
+    /// Inside a trait impl's `sleep`/`delay` fn returning a future (a runtime adapter's timer).
+    sleep_primitive: bool,
     /// Where local bindings' values came from (scoped like `bindings`).
     origins: Vec<HashMap<String, ValueOrigin>>,
     /// Uses decided by the expression around a value, keyed by the address of the
@@ -649,6 +676,15 @@ struct Extractor<'a> {
     returns_block: bool,
     /// The next closure's first parameter is this value (`self.h.take().map(|h| h.abort())`).
     closure_origin: Option<ValueOrigin>,
+}
+
+/// What an async block bound to a local holds: loops `loops` of the file's facts and
+/// calls `calls` of body `body`.
+#[derive(Clone, Debug)]
+struct FutureLocal {
+    body: BodyId,
+    loops: std::ops::Range<usize>,
+    calls: std::ops::Range<usize>,
 }
 
 /// How a spawn site starts its work.
@@ -734,6 +770,131 @@ fn single_ident(e: &Expr) -> Option<String> {
     }
 }
 
+/// The variables and fields a `while` condition reads (`!stopped`, `!self.done.get()`).
+fn flag_names(cond: &Expr) -> Vec<String> {
+    struct Names(Vec<String>);
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            if let Some(i) = p.path.get_ident() {
+                self.0.push(i.to_string());
+            }
+        }
+        fn visit_member(&mut self, m: &'ast syn::Member) {
+            if let syn::Member::Named(n) = m {
+                self.0.push(n.to_string());
+            }
+        }
+    }
+    let mut n = Names(Vec::new());
+    n.visit_expr(cond);
+    n.0.retain(|x| x != "self");
+    n.0
+}
+
+/// The variables and fields a handler assigns (`stopped = true`, `self.done = true`).
+fn assigned_names(e: &Expr) -> Vec<String> {
+    struct Assigned(Vec<String>);
+    impl<'ast> Visit<'ast> for Assigned {
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            match &*a.left {
+                Expr::Path(p) => self.0.extend(p.path.get_ident().map(|i| i.to_string())),
+                Expr::Field(f) => {
+                    if let syn::Member::Named(n) = &f.member {
+                        self.0.push(n.to_string());
+                    }
+                }
+                _ => {}
+            }
+            visit::visit_expr_assign(self, a);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    }
+    let mut v = Assigned(Vec::new());
+    v.visit_expr(e);
+    v.0
+}
+
+/// Whether a `let` initialiser is an async block, possibly wrapped (`async { .. }.boxed()`,
+/// `.fuse()`, `Box::pin(async { .. })`).
+fn is_async_block(e: &Expr) -> bool {
+    match e {
+        Expr::Async(_) => true,
+        Expr::Paren(p) => is_async_block(&p.expr),
+        Expr::MethodCall(m) => m.args.is_empty() && is_async_block(&m.receiver),
+        Expr::Call(c) => c.args.len() == 1 && is_async_block(&c.args[0]),
+        _ => false,
+    }
+}
+
+/// The local a `select!` operand polls: `server`, `&mut server`, `server.fuse()`,
+/// `Box::pin(server)`.
+fn future_root(e: &Expr) -> &Expr {
+    match e {
+        Expr::Reference(r) => future_root(&r.expr),
+        Expr::Paren(p) => future_root(&p.expr),
+        Expr::MethodCall(m) if m.args.is_empty() => future_root(&m.receiver),
+        Expr::Call(c) if c.args.len() == 1 => future_root(&c.args[0]),
+        _ => e,
+    }
+}
+
+/// The type recorded for a local bound to a `std::thread::Builder` chain.
+const THREAD_BUILDER: &str = "std::thread::Builder";
+
+/// The last segment of a named type, through references (`&mut Handler` is `Handler`;
+/// `Self` is the impl's type).
+fn receiver_type(ty: &syn::Type, self_ty: Option<&str>) -> Option<String> {
+    match ty {
+        syn::Type::Reference(r) => receiver_type(&r.elem, self_ty),
+        syn::Type::Paren(p) => receiver_type(&p.elem, self_ty),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?.ident.to_string();
+            if last == "Self" {
+                self_ty.map(str::to_string)
+            } else {
+                Some(last)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The type a constructor expression builds: a struct literal `Handler { .. }`, or
+/// `Handler::new(..)`/`::default()`/`::with_*(..)`/`::new_*(..)`, through `?`,
+/// `.unwrap()`, `.expect(..)` and `.await`.
+fn constructed_type(e: &Expr, self_ty: Option<&str>) -> Option<String> {
+    let named = |path: &syn::Path, skip_last: bool| {
+        let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let ty = if skip_last { segs.len().checked_sub(2).map(|i| &segs[i]) } else { segs.last() }?;
+        match ty.as_str() {
+            "Self" => self_ty.map(str::to_string),
+            t if t.starts_with(|c: char| c.is_ascii_uppercase()) => Some(t.to_string()),
+            _ => None,
+        }
+    };
+    match e {
+        Expr::Struct(st) => named(&st.path, false),
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) if p.qself.is_none() => {
+                let f = p.path.segments.last()?.ident.to_string();
+                let ctor = f == "new" || f == "default" || f.starts_with("new_") || f.starts_with("with_");
+                if ctor {
+                    named(&p.path, true)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        },
+        Expr::Try(t) => constructed_type(&t.expr, self_ty),
+        Expr::Await(a) => constructed_type(&a.base, self_ty),
+        Expr::Paren(p) => constructed_type(&p.expr, self_ty),
+        Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => constructed_type(&m.receiver, self_ty),
+        _ => None,
+    }
+}
+
 /// Whether an expression is work a spawn can take: an async block, a closure or a call.
 fn is_work(e: &Expr) -> bool {
     matches!(
@@ -792,6 +953,35 @@ impl<'a> Extractor<'a> {
                 }
             }
         }
+    }
+
+    fn bind_type(&mut self, name: String, ty: Option<String>) {
+        if let Some(scope) = self.types.last_mut() {
+            scope.insert(name, ty);
+        }
+    }
+
+    /// Records the type of a `let` binding: its annotation, else what the initialiser
+    /// builds; any other `let` of the name shadows what was known.
+    fn bind_pat_type(&mut self, pat: &Pat, init: Option<&Expr>) {
+        let (pat, annotated) = match pat {
+            Pat::Type(t) => (&*t.pat, receiver_type(&t.ty, self.self_ty.as_deref())),
+            p => (p, None),
+        };
+        if let Pat::Ident(i) = pat {
+            let builder = || {
+                let e = init?;
+                let built = self.classify_receiver(e, "spawn").0 == Spawner::Thread && !matches!(e, Expr::Path(_));
+                built.then(|| THREAD_BUILDER.to_string())
+            };
+            let ty =
+                annotated.or_else(|| init.and_then(|e| constructed_type(e, self.self_ty.as_deref()))).or_else(builder);
+            self.bind_type(i.ident.to_string(), ty);
+        }
+    }
+
+    fn type_of_local(&self, name: &str) -> Option<String> {
+        self.types.iter().rev().find_map(|s| s.get(name)).cloned().flatten()
     }
 
     fn bind_pat(&mut self, pat: &Pat, kind: Option<ValueKind>) {
@@ -1134,9 +1324,13 @@ impl<'a> Extractor<'a> {
         let reason = self.ctx.end_reason.take();
         let fn_level = std::mem::replace(&mut self.ctx.fn_level, false);
         self.bindings.push(HashMap::new());
+        self.types.push(HashMap::new());
+        self.futures.push(HashMap::new());
         self.origins.push(HashMap::new());
         f(self);
         self.origins.pop();
+        self.futures.pop();
+        self.types.pop();
         self.bindings.pop();
         self.ctx.fn_level = fn_level;
         self.ctx.end_reason = reason;
@@ -1167,7 +1361,8 @@ impl<'a> Extractor<'a> {
             in_test: self.ctx.in_test,
             cancel_fix: None,
         });
-        self.ctx.frames.push(LoopFrame { idx, label: e_label.map(|l| l.name.ident.to_string()) });
+        let cond = std::mem::take(&mut self.next_loop_cond);
+        self.ctx.frames.push(LoopFrame { idx, label: e_label.map(|l| l.name.ident.to_string()), cond });
         f(self);
         self.ctx.frames.pop();
     }
@@ -1295,10 +1490,16 @@ impl<'a> Extractor<'a> {
             ..Ctx::default()
         };
         self.bindings.push(HashMap::new());
+        self.types.push(HashMap::new());
+        self.futures.push(HashMap::new());
         self.origins.push(HashMap::new());
         for input in &sig.inputs {
             if let syn::FnArg::Typed(t) = input {
                 self.bind_pat(&t.pat, kind_of_type(&t.ty));
+                if let Pat::Ident(i) = &*t.pat {
+                    let ty = receiver_type(&t.ty, self.self_ty.as_deref());
+                    self.bind_type(i.ident.to_string(), ty);
+                }
                 // A parameter shadows an outer fn's binding of the same name.
                 self.bind_pat_origin(&t.pat, None);
             }
@@ -1307,6 +1508,8 @@ impl<'a> Extractor<'a> {
         self.returns_block = true;
         self.visit_block(block);
         self.origins.pop();
+        self.futures.pop();
+        self.types.pop();
         self.bindings.pop();
         if self.origins.len() == 1 {
             // Back at file level: no spawn of this fn can be bound by a later `let`.
@@ -1319,9 +1522,9 @@ impl<'a> Extractor<'a> {
 
     /// Records the call `e` (and what the expression around it does with its value).
     fn record_call(&mut self, e: &Expr, target: CallTarget, span: Span) {
-        let raced = self.ctx.raced;
+        let (raced, operand) = (self.ctx.raced, self.ctx.operand);
         let body = &mut self.facts.bodies[self.ctx.body];
-        body.calls.push(Call { target, span, raced });
+        body.calls.push(Call { target, span, raced, operand });
         if let Some(uses) = self.use_marks.get(&addr(e)) {
             let ci = body.calls.len() - 1;
             body.call_uses.extend(uses.iter().map(|u| (ci, u.clone())));
@@ -1448,6 +1651,10 @@ impl<'a> Extractor<'a> {
                     if let Some(s) = self.binding_kind(&n).and_then(from_kind) {
                         return (s, None);
                     }
+                    // `let b = thread::Builder::new().name(..); b.spawn(..)`.
+                    if self.type_of_local(&n).as_deref() == Some(THREAD_BUILDER) {
+                        return (Spawner::Thread, None);
+                    }
                     if let Some(s) = self.field_kinds.get(&n).copied().and_then(from_kind) {
                         return (s, None);
                     }
@@ -1497,7 +1704,7 @@ impl<'a> Extractor<'a> {
                 return;
             }
         }
-        if r.is("std::thread::sleep") && self.ctx.is_async {
+        if r.is("std::thread::sleep") && self.ctx.is_async && !self.sleep_primitive {
             let end = self.span(c.span());
             let end = Span { lo: end.hi, ..end };
             self.facts.blocking_sleeps.push(BlockingSleep { owner: self.ctx.body, callee: callee_span, end });
@@ -1585,11 +1792,14 @@ impl<'a> Extractor<'a> {
             },
             |s| {
                 s.scope_closure = scope;
+                let was_operand = s.ctx.operand;
+                s.ctx.operand |= operand;
                 for a in &c.args {
                     s.block_on_arg = last == "block_on" && matches!(a, Expr::Async(_));
                     s.visit_expr(a);
                     s.block_on_arg = false;
                 }
+                s.ctx.operand = was_operand;
                 s.scope_closure = false;
             },
         );
@@ -1660,7 +1870,8 @@ impl<'a> Extractor<'a> {
         let target = if matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident("self")) {
             CallTarget::SelfMethod { name: name.clone(), arity }
         } else {
-            CallTarget::Method { name: name.clone(), arity }
+            let recv_ty = single_ident(&m.receiver).and_then(|r| self.type_of_local(&r));
+            CallTarget::Method { name: name.clone(), arity, recv_ty }
         };
         if name.contains("spawn") && m.args.iter().any(|a| matches!(a, Expr::Async(_) | Expr::Closure(_))) {
             self.visit_expr(&m.receiver);
@@ -1704,12 +1915,15 @@ impl<'a> Extractor<'a> {
                 c.raced |= racing;
             },
             |s| {
+                let was_operand = s.ctx.operand;
+                s.ctx.operand |= operand;
                 s.visit_expr(&m.receiver);
                 s.no_pending += usize::from(operand);
                 for a in &m.args {
                     s.visit_expr(a);
                 }
                 s.no_pending -= usize::from(operand);
+                s.ctx.operand = was_operand;
             },
         );
     }
@@ -1787,7 +2001,12 @@ impl<'a> Extractor<'a> {
         for (b, is_cancel) in sel.branches.iter().zip(cancel) {
             if let Some(fut) = &b.fut {
                 let raced = any_cancel && !is_cancel;
+                if raced {
+                    self.race_future_local(fut);
+                }
+                let was_operand = std::mem::replace(&mut self.ctx.operand, true);
                 self.with_flag(|c| c.raced |= raced, |s| s.visit_expr(fut));
+                self.ctx.operand = was_operand;
                 if let Some(cond) = &b.cond {
                     self.visit_expr(cond);
                 }
@@ -1795,7 +2014,15 @@ impl<'a> Extractor<'a> {
                 // once after cancellation; a persistent one polled through `&mut` is usually
                 // fused (the graceful-shutdown loops of axum and tonic).
                 let fresh = !matches!(fut, Expr::Reference(_));
-                if is_cancel && fresh && b.cond.is_none() && b.kind == BranchKind::Future && !handler_leaves(&b.handler)
+                let sets_flag = self.ctx.frames.last().is_some_and(|top| {
+                    !top.cond.is_empty() && assigned_names(&b.handler).iter().any(|n| top.cond.contains(n))
+                });
+                if is_cancel
+                    && fresh
+                    && b.cond.is_none()
+                    && b.kind == BranchKind::Future
+                    && !handler_leaves(&b.handler)
+                    && !sets_flag
                 {
                     if let Some(top) = self.ctx.frames.last() {
                         let span = self.span(fut.span());
@@ -1833,6 +2060,19 @@ impl<'a> Extractor<'a> {
             }
         }
         self.no_pending -= 1;
+    }
+
+    /// `select! { r = server.fuse() => .., _ = shutdown => .. }` where `server` is a
+    /// local bound to an async block: what that block runs is raced against the source.
+    fn race_future_local(&mut self, fut: &Expr) {
+        let Some(name) = single_ident(future_root(fut)) else { return };
+        let Some(local) = self.futures.iter().rev().find_map(|s| s.get(&name)).cloned() else { return };
+        for l in &mut self.facts.loops[local.loops] {
+            l.raced = true;
+        }
+        for c in &mut self.facts.bodies[local.body].calls[local.calls] {
+            c.raced = true;
+        }
     }
 
     /// A `sleep(..)` raced against one operation (`select_sleep_timeout`).
@@ -2301,7 +2541,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        // A trait impl's `sleep`/`delay` that returns a future is the timer of a runtime
+        // adapter: how it waits (`thread::sleep` in an adapter that runs each future on
+        // a thread of its own with `block_on`) is the adapter's design, not a blocking
+        // call in async code.
+        let name = f.sig.ident.to_string();
+        let primitive = self.in_trait_impl && f.sig.asyncness.is_none() && (name == "sleep" || name == "delay");
+        let saved = std::mem::replace(&mut self.sleep_primitive, primitive);
         self.on_fn(BodyKind::Method, &f.attrs, &f.sig, &f.block, false);
+        self.sleep_primitive = saved;
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
@@ -2325,9 +2573,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             .as_ref()
             .is_some_and(|(_, p, _)| p.segments.last().is_some_and(|s| s.ident.to_string().starts_with("Raw")));
         let saved_raw = std::mem::replace(&mut self.in_raw_lock_impl, raw_lock);
+        let saved_trait = std::mem::replace(&mut self.in_trait_impl, i.trait_.is_some());
         for item in &i.items {
             self.visit_impl_item(item);
         }
+        self.in_trait_impl = saved_trait;
         self.in_raw_lock_impl = saved_raw;
         self.in_drop_impl = saved_drop;
         self.ctx.in_test = saved_test;
@@ -2396,6 +2646,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             self.resolver.push(UseScope::from_items(items));
         }
         self.bindings.push(HashMap::new());
+        self.types.push(HashMap::new());
+        self.futures.push(HashMap::new());
         self.origins.push(HashMap::new());
         let saved_singleton = self.ctx.singleton;
         if std::mem::take(&mut self.body_block) && self.no_pending == 0 {
@@ -2422,6 +2674,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         self.ctx.singleton = saved_singleton;
         self.origins.pop();
+        self.futures.pop();
+        self.types.pop();
         self.bindings.pop();
         if has_items {
             self.resolver.pop();
@@ -2431,7 +2685,30 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_local(&mut self, l: &'ast syn::Local) {
         if let Some(init) = &l.init {
             let since = self.facts.bodies[self.ctx.body].calls.len();
+            let loops_since = self.facts.loops.len();
             self.visit_expr(&init.expr);
+            if let Pat::Ident(i) = &l.pat {
+                // `let fut = Box::pin(fut.fuse());` keeps what the old binding held.
+                let rewrapped = || {
+                    let name = single_ident(future_root(&init.expr))?;
+                    self.futures.iter().rev().find_map(|s| s.get(&name)).cloned()
+                };
+                let future = if is_async_block(&init.expr) {
+                    Some(FutureLocal {
+                        body: self.ctx.body,
+                        loops: loops_since..self.facts.loops.len(),
+                        calls: since..self.facts.bodies[self.ctx.body].calls.len(),
+                    })
+                } else {
+                    rewrapped()
+                };
+                if let Some(scope) = self.futures.last_mut() {
+                    match future {
+                        Some(f) => scope.insert(i.ident.to_string(), f),
+                        None => scope.remove(&i.ident.to_string()),
+                    };
+                }
+            }
             if let Some((_, diverge)) = &init.diverge {
                 // `let Some(x) = rx.recv().await else { break }`: the else runs on close.
                 match recv_call(&init.expr) {
@@ -2443,6 +2720,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             let kind = self.kind_of_expr(&init.expr);
             self.bind_pat(&l.pat, kind);
+            self.bind_pat_type(&l.pat, Some(&init.expr));
             let origin = self.origin_of_value(&init.expr, since);
             self.bind_pat_origin(&l.pat, origin);
             self.name_channel(&l.pat, &init.expr);
@@ -2451,6 +2729,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
         } else {
             self.bind_pat(&l.pat, None);
+            self.bind_pat_type(&l.pat, None);
             self.bind_pat_origin(&l.pat, None);
         }
     }
@@ -2510,6 +2789,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     self.facts.sleep_polls.push(Site { owner: self.ctx.body, span });
                 }
                 let idx = self.facts.loops.len();
+                self.next_loop_cond = flag_names(&w.cond);
                 self.on_loop(w.label.as_ref(), span, infinite, |s| {
                     s.visit_expr(&w.cond);
                     s.visit_block(&w.body);
@@ -2566,13 +2846,20 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             Expr::Try(t) => {
                 let span = self.span(t.question_token.span);
-                self.error_exit(span, false);
-                // `rx.recv()?` (std, crossbeam): the error is the channel closing.
-                if let Some(m) = recv_call(&t.expr) {
-                    for i in 0..self.ctx.frames.len() {
-                        let idx = self.ctx.frames[i].idx;
-                        self.end_obs(Some(idx), SourceKind::Channel, m);
+                // `rx.recv()?` (std, crossbeam, flume; `rx.recv().await?` for tokio's
+                // `Option`): the error is the channel closing, the way a worker is told to
+                // stop, so it ends the loops like `while let Some(x) = rx.recv()` does.
+                // (`try_next().await?` propagates a stream error; its end is `Ok(None)`; a
+                // socket's `recv(&mut buf)?` fails on I/O errors only.)
+                match recv_call(&t.expr).filter(|m| m.method != "try_next" && m.args.is_empty()) {
+                    Some(m) => {
+                        self.all_frames(|l| l.normal_exit = true);
+                        for i in 0..self.ctx.frames.len() {
+                            let idx = self.ctx.frames[i].idx;
+                            self.end_obs(Some(idx), SourceKind::Channel, m);
+                        }
                     }
+                    None => self.error_exit(span, false),
                 }
                 self.visit_expr(&t.expr);
             }
@@ -2816,11 +3103,17 @@ mod tests {
                 loop { tokio::select! { _ = token.cancelled() => { info!("bye"); } m = rx.recv() => {} } }
                 while let Some(x) = rx.recv().await {}
                 loop { let c = || { break_me(); }; thread::sleep(d); }
+                loop { let x = s.try_next().await?; }
+                loop { let n = socket.recv(&mut buf)?; }
             }
             "#,
         );
         let l = &f.loops;
-        assert!(l[0].long_running(false) && l[0].error_exits.len() == 1);
+        // `rx.recv()?` fails only when the channel closes: the way its owner stops it.
+        assert!(!l[0].long_running(false) && l[0].normal_exit && l[0].error_exits.is_empty());
+        // A stream error and a socket error are errors.
+        assert!(l[7].long_running(false) && l[7].error_exits.len() == 1);
+        assert!(l[8].long_running(false) && l[8].error_exits.len() == 1);
         assert!(l[1].normal_exit && l[2].normal_exit);
         assert!(l[3].normal_exit && l[3].cancel_no_leave.is_none());
         assert!(!l[4].normal_exit && l[4].cancel_no_leave.is_some());

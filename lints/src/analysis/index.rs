@@ -136,7 +136,7 @@ impl<'a> CrateIndex<'a> {
                         spawns.push(ResolvedSpawn { file: fi, site, spawner, disposition, api, wrapper: None });
                     }
                     (None, Some((target, arg))) => {
-                        let call = Call { target: target.clone(), span: site.span, raced: false };
+                        let call = Call { target: target.clone(), span: site.span, raced: false, operand: false };
                         let wrapper = self
                             .resolve(owner, &call)
                             .into_iter()
@@ -263,8 +263,20 @@ impl<'a> CrateIndex<'a> {
                     same
                 }
             }
-            CallTarget::Method { name, arity } => {
-                named(name).into_iter().filter(|&c| self.body(c).has_self && self.body(c).arity == *arity).collect()
+            CallTarget::Method { name, arity, recv_ty } => {
+                let all: Vec<BodyRef> = named(name)
+                    .into_iter()
+                    .filter(|&c| self.body(c).has_self && self.body(c).arity == *arity)
+                    .collect();
+                // A receiver of a known type: that type's method when the crate defines one
+                // (else it may come from a trait's default method: keep every candidate).
+                let typed: Vec<BodyRef> =
+                    all.iter().copied().filter(|&c| recv_ty.is_some() && self.body(c).self_ty == *recv_ty).collect();
+                if typed.is_empty() {
+                    all
+                } else {
+                    typed
+                }
             }
         };
         if cands.len() > MAX_CANDIDATES {

@@ -118,13 +118,37 @@ pub fn is_deadline_poll(cond: Option<&Expr>, body: &syn::Block, resolver: &Resol
         sleeps: bool,
         deadline_exit: bool,
         other_exit: bool,
+        /// Names the slept durations are made of (`sleep(delay)`, `sleep(base * n)`).
+        slept: Vec<String>,
+        /// Names the loop assigns (`delay = min(cap, delay * 2)`, `backoff *= 2`).
+        assigned: Vec<String>,
     }
     impl<'ast> Visit<'ast> for Poll<'_> {
         fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
-            if sleep_call(&a.base, self.resolver).is_some() {
+            if let Some(call) = sleep_call(&a.base, self.resolver) {
                 self.sleeps = true;
+                for arg in &call.args {
+                    self.slept.extend(idents_of(arg));
+                }
             }
             visit::visit_expr_await(self, a);
+        }
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            self.assigned.extend(idents_of(&a.left));
+            visit::visit_expr_assign(self, a);
+        }
+        fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+            // `backoff *= 2`, `delay += step`.
+            if matches!(
+                b.op,
+                syn::BinOp::AddAssign(_)
+                    | syn::BinOp::MulAssign(_)
+                    | syn::BinOp::ShlAssign(_)
+                    | syn::BinOp::SubAssign(_)
+            ) {
+                self.assigned.extend(idents_of(&b.left));
+            }
+            visit::visit_expr_binary(self, b);
         }
         fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
             if self.depth == 0 && block_leaves(&i.then_branch) {
@@ -161,7 +185,15 @@ pub fn is_deadline_poll(cond: Option<&Expr>, body: &syn::Block, resolver: &Resol
         fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
         fn visit_item(&mut self, _: &'ast syn::Item) {}
     }
-    let mut v = Poll { resolver, depth: 0, sleeps: false, deadline_exit: false, other_exit: false };
+    let mut v = Poll {
+        resolver,
+        depth: 0,
+        sleeps: false,
+        deadline_exit: false,
+        other_exit: false,
+        slept: Vec::new(),
+        assigned: Vec::new(),
+    };
     if let Some(c) = cond {
         if is_deadline_check(c) {
             v.deadline_exit = true;
@@ -170,7 +202,26 @@ pub fn is_deadline_poll(cond: Option<&Expr>, body: &syn::Block, resolver: &Resol
         }
     }
     v.visit_block(body);
-    v.sleeps && v.deadline_exit && v.other_exit
+    // A sleep whose duration the loop changes is a backoff between retries of an
+    // operation (connecting, sending), bounded by a total deadline: there is no condition
+    // to await instead, so it is not a poll.
+    let backoff = v.slept.iter().any(|n| v.assigned.contains(n));
+    v.sleeps && v.deadline_exit && v.other_exit && !backoff
+}
+
+/// The single-segment names an expression mentions (`delay`, `self.base` gives none).
+fn idents_of(e: &Expr) -> Vec<String> {
+    struct Names(Vec<String>);
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            if let Some(i) = p.path.get_ident() {
+                self.0.push(i.to_string());
+            }
+        }
+    }
+    let mut n = Names(Vec::new());
+    n.visit_expr(e);
+    n.0
 }
 
 #[cfg(test)]
