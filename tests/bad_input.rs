@@ -699,3 +699,114 @@ fn every_bad_input_at_once_is_reported_deterministically() {
         assert_eq!(out.code, 2);
     }
 }
+
+/// A file that vanishes while the run is under way, for real: the walk's exclude hook
+/// (called as the walker meets each file) deletes `vanish.rs` and keeps it, so the
+/// walker has listed a file that is gone when it is read. No timing is involved.
+#[test]
+fn a_file_removed_during_the_run_is_an_io_error() {
+    use std::sync::Arc;
+    use taskcheck_core::engine::{Options, PerFile};
+    let f = Fixture::new();
+    let vanish = f.write("vanish.rs", GOOD);
+    let hook = {
+        let vanish = vanish.clone();
+        move |path: &Path| {
+            if path == vanish {
+                fs::remove_file(path).unwrap();
+            }
+            false
+        }
+    };
+    let opts = Options { exclude: Some(PerFile(Arc::new(hook))), package_context: false, ..Options::default() };
+    let run = taskcheck::lint_paths(&[f.root().to_path_buf()], &[], Default::default(), &opts).unwrap();
+    let messages: Vec<&str> = run.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    let gone = run.diagnostics.iter().find(|d| d.lint == "io").unwrap_or_else(|| panic!("{messages:?}"));
+    assert!(
+        gone.message.starts_with("cannot read `")
+            && gone.message.ends_with("vanish.rs`: file not found (it was removed during the run?)"),
+        "{messages:?}"
+    );
+    assert!(run.sources.get(gone.primary.span.file).path.ends_with("vanish.rs"));
+    // good.rs is still linted, and the vanished file is not linted from a stale copy.
+    let findings: Vec<&str> =
+        run.diagnostics.iter().map(|d| run.sources.get(d.primary.span.file).path.to_str().unwrap()).collect();
+    assert_eq!(run.diagnostics.len(), 2, "{messages:?}");
+    assert!(findings.iter().any(|p| p.ends_with("good.rs")), "{findings:?}");
+    assert_eq!(run.files_linted, 1);
+    assert!(!vanish.exists(), "nothing recreated it");
+}
+
+/// A valid file with a safe fix (`let _ =` becomes `let _guard =`).
+const FIXABLE: &str = "\
+use tokio_util::sync::CancellationToken;
+
+pub fn serve(token: CancellationToken) {
+    let _ = token.drop_guard();
+}
+";
+
+/// `--fix` over every kind of bad input at once: each is reported as without `--fix`,
+/// the valid files are linted and the fixable one is fixed, and nothing else is
+/// written: not the bad files (the readable part of several holds the same fixable
+/// finding), not the target of a dangling link, not a path that does not exist, not
+/// the empty directory.
+#[cfg(unix)]
+#[test]
+fn fix_writes_to_the_valid_files_only() {
+    let f = Fixture::new();
+    f.write("fixable.rs", FIXABLE);
+    f.write("bad_utf8.rs", [FIXABLE.as_bytes(), b"// caf\xe9\n"].concat());
+    f.write("deep.rs", format!("{FIXABLE}{}", nested("fn f() { let x = ", "(", "1", ")", 10_000, "; }")));
+    f.write("generics.rs", format!("{FIXABLE}{}", nested("type T = ", "Option<", "u8", ">", 10_000, ";")));
+    f.write("notrust.rs", format!("{FIXABLE}fn broken( {{\n"));
+    fs::create_dir(f.root().join("empty_dir")).unwrap();
+    fs::create_dir(f.root().join("sub")).unwrap();
+    f.symlink("..", "sub/loop");
+    f.symlink("self.rs", "self.rs");
+    f.symlink("missing.rs", "gone.rs");
+    let huge = fs::File::create(f.root().join("huge.rs")).unwrap();
+    huge.set_len(17 << 20).unwrap();
+    drop(huge);
+    let unreadable = if permissions_are_bypassed(f.root()) {
+        // Root reads anything: /proc/self/mem fails with EIO whoever reads it.
+        f.symlink("/proc/self/mem", "x.rs");
+        "error[io]: cannot read `x.rs`: input/output error (os error 5)"
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        let path = f.write("x.rs", FIXABLE);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
+        "error[io]: cannot read `x.rs`: permission denied"
+    };
+
+    let before = snapshot(f.root());
+    let out = run_taskcheck(f.root(), &["--color", "never", "--fix", ".", "nope.rs"]);
+    let after = snapshot(f.root());
+    let changed: std::collections::BTreeSet<&PathBuf> =
+        after.keys().chain(before.keys()).filter(|p| before.get(*p) != after.get(*p)).collect();
+    assert_eq!(changed.into_iter().collect::<Vec<_>>(), [Path::new("fixable.rs")], "stderr:\n{}", tail(&out.stderr));
+    assert_eq!(fs::read_to_string(f.root().join("fixable.rs")).unwrap(), FIXABLE.replace("let _ =", "let _guard ="));
+
+    let bad_utf8 = format!(
+        "error[io]: cannot read `bad_utf8.rs`: not valid UTF-8 (invalid byte at offset {})",
+        FIXABLE.len() + "// caf".len()
+    );
+    for (header, at) in [
+        (bad_utf8.as_str(), "bad_utf8.rs"),
+        ("error[io]: cannot read `gone.rs`: broken symbolic link: its target `missing.rs` does not exist", "gone.rs"),
+        ("error[io]: cannot read `huge.rs`: file is 17 MiB, larger than the 16 MiB limit; skipped", "huge.rs"),
+        ("error[io]: cannot read `nope.rs`: path does not exist", "nope.rs"),
+        ("error[io]: cannot read `sub/loop`: symbolic link loop back to `.`; not followed", "sub/loop"),
+        (unreadable, "x.rs"),
+    ] {
+        out.assert_diag(header, at);
+    }
+    out.diag("error[parse]: `deep.rs` is nested 10001 levels deep (limit 256); skipped");
+    out.diag("error[parse]: `generics.rs` nests expressions or types more than 256 levels deep; skipped");
+    out.diag("error[parse]: cannot parse `notrust.rs`: ");
+    out.diag("error[io]: cannot read `self.rs`: too many levels of symbolic links");
+    out.assert_good_linted();
+    out.assert_summary("taskcheck: 1 warning, 10 errors in 2 files");
+    assert!(out.summary().ends_with("; fixed 1"), "{}", out.summary());
+    assert_eq!(out.code, 2);
+}

@@ -327,6 +327,9 @@ fn output_does_not_depend_on_the_thread_count() {
     assert_eq!(one.stdout, two.stdout, "JSON differs between --jobs 1 and --jobs 2");
     assert_eq!(one.code, two.code);
     assert_eq!(json("8").stdout, one.stdout);
+    // Without `--jobs`: as many threads as cores, whatever this machine has.
+    let default = taskcheck(&["--message-format", "json", EXAMPLE]);
+    assert_eq!(default.stdout, one.stdout, "JSON differs between --jobs 1 and the default thread count");
 
     let human = |jobs: &str| taskcheck(&["--color", "never", "--quiet", "--jobs", jobs, EXAMPLE]);
     let (one, two) = (human("1"), human("2"));
