@@ -256,6 +256,80 @@ const ATTRS: &[&str] = &[
     "#[inline]",
 ];
 
+/// The `use` lines every program starts with, so that paths resolve as in real code.
+const PRELUDE: &str = "\
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+";
+
+/// Statements as the lints' own ui-tests write them, with holes: `{A}` takes a block,
+/// `{B}` an expression. A random tree seldom assembles a whole pattern (a detached
+/// spawn of an endless loop, a sleep raced as a timeout, a guard forgotten); these
+/// put one in reach, with generated code inside and around it.
+const IDIOMS: &[&str] = &[
+    "tokio::spawn(async move {A});",
+    "let handle = tokio::spawn(async move { loop {A} });",
+    "tokio::spawn(async move { loop { tokio::select! { _ = token.cancelled() => break, _ = interval.tick() => {A} } } });",
+    "std::thread::spawn(move || loop {A});",
+    "let worker = std::thread::spawn(move || {A});",
+    "tokio::task::spawn_blocking(move || {A});",
+    "let mut set = tokio::task::JoinSet::new(); set.spawn(async move {A});",
+    "std::thread::scope(|s| { s.spawn(|| {A}); });",
+    "while let Some(item) = rx.recv().await {A}",
+    "loop { if token.is_cancelled() { break; } {A} }",
+    "loop { match rx.recv() { Ok(item) => {A} Err(_) => break, } }",
+    "loop { interval.tick().await; {A} }",
+    "while !shutdown.load(std::sync::atomic::Ordering::Relaxed) {A}",
+    "tokio::spawn(async move { tokio::time::sleep(Duration::from_secs(5)).await; {A} });",
+    "tokio::select! { _ = tokio::time::sleep(Duration::from_secs(1)) => {A} x = {B} => {} }",
+    "tokio::time::timeout(Duration::from_secs(1), async move {A}).await;",
+    "std::thread::sleep(Duration::from_millis(10));",
+    "std::future::pending::<()>().await;",
+    "let (tx, rx) = tokio::sync::mpsc::unbounded_channel();",
+    "let (tx, mut rx) = mpsc::channel(100_000);",
+    "let (tx, rx) = std::sync::mpsc::channel();",
+    "let (reply, wait) = tokio::sync::oneshot::channel(); tx.send(reply).await; let x = wait.await;",
+    "CACHE.lock().unwrap().insert({B}, {B});",
+    "REGISTRY.with(|m| m.borrow_mut().insert({B}, {B}));",
+    "let guard = state.lock().unwrap(); std::mem::forget(guard);",
+    "let _ = token.drop_guard();",
+    "let child = token.child_token();",
+    "let client = reqwest::Client::new();",
+    "let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build();",
+    "self.free.push({B});",
+    "let buf = POOL.pull(|| Vec::new());",
+    "let handle = tokio::spawn({B}); handle.abort();",
+    "let (refresh_tx, refresh_rx) = mpsc::channel::<()>(1); refresh_tx.send(()).await; {A} refresh_rx.recv().await;",
+    "let mut buf = BODY_BUF_POOL.lock().unwrap().pop().unwrap_or_default(); body.read_to_end(&mut buf); {A} BODY_BUF_POOL.lock().unwrap().push(buf);",
+    "SPARE_MATCH_POOL.lock().unwrap().push({B});",
+];
+
+/// Items as the ui-tests write them, with a hole `{A}` for a block.
+const ITEM_IDIOMS: &[&str] = &[
+    "static CACHE: LazyLock<Mutex<HashMap<String, Vec<u8>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));",
+    "thread_local! { static REGISTRY: RefCell<HashMap<u64, String>> = RefCell::new(HashMap::new()); }",
+    "struct BufPool { free: Vec<Box<[u8]>> }",
+    "impl BufPool { fn put(&mut self, b: Box<[u8]>) {A} fn get(&mut self) -> Option<Box<[u8]>> { self.free.pop() } }",
+    "impl Drop for Server { fn drop(&mut self) {A} }",
+    "#[tokio::main] async fn main() {A}",
+    "async fn handler(State(state): State<App>) -> impl IntoResponse {A}",
+    "#[get(\"/jobs\")] async fn start_job() -> HttpResponse {A}",
+    "async fn run(token: CancellationToken, mut rx: mpsc::Receiver<u64>, mut interval: tokio::time::Interval) {A}",
+    "fn spawn_worker(state: Arc<Mutex<Vec<u8>>>) {A}",
+    "#[cfg(test)] mod tests { use super::*; #[tokio::test] async fn t() {A} }",
+    "static POOL: Lazy<object_pool::Pool<Vec<u8>>> = Lazy::new(|| object_pool::Pool::new(32, Vec::new));",
+    "pub struct Service { token: CancellationToken, tasks: Vec<tokio::task::JoinHandle<()>> }",
+    "impl Service { pub fn start(&mut self) {A} pub async fn stop(self) { self.token.cancel(); } }",
+    "static BODY_BUF_POOL: Lazy<Mutex<Vec<Vec<u8>>>> = Lazy::new(|| Mutex::new(Vec::new()));",
+    "struct RouteMatch { route: Option<Arc<Route>>, params: Vec<String> }",
+    "static SPARE_MATCH_POOL: Lazy<Mutex<Vec<RouteMatch>>> = Lazy::new(|| Mutex::new(Vec::with_capacity(256)));",
+    "pub struct TokenCache { refresh_tx: mpsc::Sender<()>, refresh_rx: tokio::sync::Mutex<mpsc::Receiver<()>> }",
+];
+
 /// A pick from one of the fixed lists.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub struct Pick(u8);
@@ -268,9 +342,10 @@ impl Pick {
 
 #[derive(Arbitrary, Debug)]
 pub struct File {
-    /// `// taskcheck: allow-file(..)` at the top.
+    pub items: Vec<TopItem>,
+    /// `// taskcheck: allow-file(..)` at the top. Last: a field read first is decided
+    /// by the first bytes, which made nearly every program start with one.
     pub file_suppression: Option<Pick>,
-    pub items: Vec<Item>,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -311,6 +386,13 @@ pub enum Item {
         with_reason: bool,
         item: Box<Item>,
     },
+}
+
+/// A top-level item: half the time one of [`ITEM_IDIOMS`], its hole filled with `body`.
+#[derive(Arbitrary, Debug)]
+pub enum TopItem {
+    Idiom { which: Pick, body: Block },
+    Item(Item),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -388,7 +470,7 @@ pub enum Ty {
 
 #[derive(Arbitrary, Debug)]
 pub struct Block {
-    pub stmts: Vec<Stmt>,
+    pub stmts: Vec<Line>,
     pub tail: Option<Box<Expr>>,
 }
 
@@ -458,6 +540,14 @@ pub enum Stmt {
         to: Pick,
         value: Expr,
     },
+}
+
+/// A statement of a block: half the time one of [`IDIOMS`] (its holes filled with
+/// `body` and `value`), so that whole patterns are common, not one choice in twenty.
+#[derive(Arbitrary, Debug)]
+pub enum Line {
+    Idiom { which: Pick, body: Block, value: Expr },
+    Stmt(Stmt),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -595,9 +685,15 @@ pub fn render(file: &File) -> String {
     if let Some(lint) = file.file_suppression {
         p.out.push_str(&format!("// taskcheck: allow-file({})\n", lint.of(LINT_NAMES)));
     }
-    p.out.push_str("use std::collections::HashMap;\nuse tokio_util::sync::CancellationToken;\n\n");
+    p.out.push_str(PRELUDE);
     for item in file.items.iter().take(MAX_LIST * 2) {
-        p.item(item, 0);
+        match item {
+            TopItem::Idiom { which, body } => {
+                let text = which.of(ITEM_IDIOMS).replace("{A}", &block(body, 1));
+                p.line(&text);
+            }
+            TopItem::Item(item) => p.item(item, 0),
+        }
     }
     p.out
 }
@@ -787,7 +883,7 @@ fn block(b: &Block, depth: usize) -> String {
     if depth > MAX_DEPTH {
         return "{}".into();
     }
-    let mut parts: Vec<String> = list(&b.stmts).iter().map(|s| stmt(s, depth + 1)).collect();
+    let mut parts: Vec<String> = list(&b.stmts).iter().map(|l| line(l, depth + 1)).collect();
     if let Some(t) = &b.tail {
         parts.push(expr(t, depth + 1));
     }
@@ -808,6 +904,15 @@ fn pat(p: &Pat) -> String {
         Pat::Ok(n) => format!("Ok({})", n.of(VALUE_NAMES)),
         Pat::Err => "Err(_)".into(),
         Pat::Wild => "_".into(),
+    }
+}
+
+fn line(l: &Line, depth: usize) -> String {
+    match l {
+        Line::Idiom { which, body, value } => {
+            which.of(IDIOMS).replace("{A}", &block(body, depth + 1)).replace("{B}", &operand(value, depth + 1))
+        }
+        Line::Stmt(s) => stmt(s, depth),
     }
 }
 
