@@ -652,6 +652,20 @@ fn an_empty_directory_warns_and_exits_0() {
     assert_eq!(out.code, 0);
 }
 
+/// The bad inputs that are paths, not texts: an empty directory, a symlink loop through a
+/// directory and one onto itself, a dangling link, and a 17 MiB file (over the limit).
+#[cfg(unix)]
+fn add_bad_paths(f: &Fixture) {
+    fs::create_dir(f.root().join("empty_dir")).unwrap();
+    fs::create_dir(f.root().join("sub")).unwrap();
+    f.symlink("..", "sub/loop");
+    f.symlink("self.rs", "self.rs");
+    f.symlink("missing.rs", "gone.rs");
+    let huge = fs::File::create(f.root().join("huge.rs")).unwrap();
+    huge.set_len(17 << 20).unwrap();
+    drop(huge);
+}
+
 /// All of the above in one run: every problem reported once, the valid file still linted,
 /// and the output the same with one worker thread or many.
 #[cfg(unix)]
@@ -663,14 +677,7 @@ fn every_bad_input_at_once_is_reported_deterministically() {
     f.write("generics.rs", nested("type T = ", "Option<", "u8", ">", 10_000, ";"));
     f.write("notrust.rs", "<html><body>hi</body></html>\n");
     f.write("soup.rs", "macro_rules! m { ($($t:tt)*) => {} }\nm!(@ # $ ~ 'a b'c' r#\"x\"#);\n");
-    fs::create_dir(f.root().join("empty_dir")).unwrap();
-    fs::create_dir(f.root().join("sub")).unwrap();
-    f.symlink("..", "sub/loop");
-    f.symlink("self.rs", "self.rs");
-    f.symlink("missing.rs", "gone.rs");
-    let huge = fs::File::create(f.root().join("huge.rs")).unwrap();
-    huge.set_len(17 << 20).unwrap();
-    drop(huge);
+    add_bad_paths(&f);
 
     let one = f.lint(&["--jobs", "1", ".", "nope.rs"]);
     let many = f.lint(&["--jobs", "8", ".", "nope.rs"]);
@@ -760,14 +767,7 @@ fn fix_writes_to_the_valid_files_only() {
     f.write("deep.rs", format!("{FIXABLE}{}", nested("fn f() { let x = ", "(", "1", ")", 10_000, "; }")));
     f.write("generics.rs", format!("{FIXABLE}{}", nested("type T = ", "Option<", "u8", ">", 10_000, ";")));
     f.write("notrust.rs", format!("{FIXABLE}fn broken( {{\n"));
-    fs::create_dir(f.root().join("empty_dir")).unwrap();
-    fs::create_dir(f.root().join("sub")).unwrap();
-    f.symlink("..", "sub/loop");
-    f.symlink("self.rs", "self.rs");
-    f.symlink("missing.rs", "gone.rs");
-    let huge = fs::File::create(f.root().join("huge.rs")).unwrap();
-    huge.set_len(17 << 20).unwrap();
-    drop(huge);
+    add_bad_paths(&f);
     let unreadable = if permissions_are_bypassed(f.root()) {
         // Root reads anything: /proc/self/mem fails with EIO whoever reads it.
         f.symlink("/proc/self/mem", "x.rs");
